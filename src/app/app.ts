@@ -1,0 +1,388 @@
+import type { Static, TSchema } from '@sinclair/typebox'
+import type { DestinationStream } from 'pino'
+import {
+  type ConfigSection,
+  type KernelConfig,
+  type LoadConfigOptions,
+  type LoadedConfig,
+  loadConfig,
+} from '../config/index.ts'
+import { KeelError } from '../errors/index.ts'
+import { HealthRegistry } from '../health/index.ts'
+import { createLogger, type KeelLogger, type Logger } from '../log/index.ts'
+import { createMetrics, createTracing, type KeelMetrics, type Tracing } from '../telemetry/index.ts'
+import type { AppDescription } from './describe.ts'
+import { createKernelMetrics } from './kernel-metrics.ts'
+import { Lifecycle, type LifecycleState, type StateChange } from './lifecycle.ts'
+import type { KeelModule } from './module.ts'
+import { startOrder } from './module-order.ts'
+import { probeRoutes } from './probes.ts'
+import { HttpServer } from './server/http-server.ts'
+import { problem, sendProblem } from './server/problem.ts'
+import type { HttpMethod, RouteDefinition, RouteHandler } from './server/route.ts'
+import { Router } from './server/router.ts'
+import { type PhaseResult, runPhase, type ShutdownReport } from './shutdown-report.ts'
+
+/** Options of {@link createApp}. */
+export interface CreateAppOptions extends Omit<LoadConfigOptions, 'sections'> {
+  /** Modules (capabilities) to plug in; more can be added with `app.use()` before start. */
+  modules?: readonly KeelModule[]
+  /** Write logs here instead of the configured destination (tests). */
+  logStream?: DestinationStream
+}
+
+/** Where a started app listens. */
+export interface AppAddress {
+  url: string
+  host: string
+  port: number
+  /** Set when metrics are served on their own port. */
+  metricsUrl?: string
+}
+
+type AppConfig = KernelConfig & Record<string, unknown>
+
+/**
+ * A Keel app: configuration, logger, metrics, tracing, health checks, modules and the HTTP
+ * server, with a lifecycle and graceful shutdown. Create one with {@link createApp}.
+ */
+export class App {
+  #config: LoadedConfig<AppConfig>
+  readonly #configOptions: CreateAppOptions
+  readonly #logger: KeelLogger
+  readonly #lifecycle = new Lifecycle()
+  readonly #router = new Router()
+  readonly #modules: KeelModule[] = []
+  readonly #started: KeelModule[] = []
+  readonly #server: HttpServer
+  #metricsServer: HttpServer | undefined
+  #tracing: Tracing | undefined
+  #address: AppAddress | undefined
+  #stopping: Promise<ShutdownReport> | undefined
+  #phase: string | undefined
+  /** The app's metrics registry and HTTP RED metrics. */
+  readonly metrics: KeelMetrics
+  /** Named health checks behind /ready and /health. */
+  readonly health: HealthRegistry
+  /** The app logger (`request_id` and `trace_id` are added inside requests). */
+  readonly log: Logger
+
+  constructor(options: CreateAppOptions = {}) {
+    this.#configOptions = options
+    for (const module of options.modules ?? []) this.#modules.push(module)
+    startOrder(this.#modules)
+    this.#config = this.#loadConfig()
+    const { service, log, metrics, health, server, profile } = { ...this.#config.values, profile: this.#config.profile }
+    this.#logger = createLogger({
+      ...log,
+      base: { service: service.name, version: service.version },
+      allowPretty: profile !== 'prod',
+      stream: options.logStream,
+    })
+    this.log = this.#logger.root
+    this.metrics = createMetrics({ defaultMetrics: metrics.defaultMetrics })
+    const kernelMetrics = createKernelMetrics(this.metrics.registry)
+    kernelMetrics.setState('created')
+    this.health = new HealthRegistry({
+      timeoutMs: health.checkTimeoutMs,
+      cacheMs: health.cacheMs,
+      onResult: (result) => {
+        kernelMetrics.recordCheck(result)
+        if (result.status === 'fail') this.logger('keel:health').warn({ check: result }, 'health check failed')
+      },
+    })
+    this.#lifecycle.onChange(({ from, to }) => {
+      kernelMetrics.setState(to)
+      this.logger('keel:app').info({ from, to }, `app ${to}`)
+    })
+    this.#server = new HttpServer({
+      router: this.#router,
+      log: this.logger('keel:http'),
+      handlerLog: this.log,
+      metrics: this.metrics.http,
+      tracing: () => this.tracing,
+      accessLog: true,
+      keepAliveTimeoutMs: server.keepAliveTimeoutMs,
+      requestTimeoutMs: server.requestTimeoutMs,
+    })
+    for (const route of probeRoutes(health, this.#lifecycle, this.health, service)) this.#router.add(route)
+    if (metrics.enabled && !this.#metricsOnOwnPort) this.#router.add(this.#metricsRoute())
+  }
+
+  /** The validated configuration and where each value came from. */
+  get config(): LoadedConfig<AppConfig> {
+    return this.#config
+  }
+
+  /** The typed values of a module's config section. */
+  section<S extends TSchema>(section: ConfigSection<S>): Static<S> {
+    return this.#config.values[section.name] as Static<S>
+  }
+
+  /** A logger for a module (`keel:http`, `orders`) at the level `log.level` gives it. */
+  logger(name: string): Logger {
+    return this.#logger.module(name)
+  }
+
+  /** Tracing; disabled (all no-ops) until start, or when `tracing.enabled` is false. */
+  get tracing(): Tracing {
+    return this.#tracing ?? disabledTracing
+  }
+
+  get state(): LifecycleState {
+    return this.#lifecycle.state
+  }
+
+  /** Calls `listener` on every lifecycle change; returns the unsubscribe function. */
+  onStateChange(listener: (change: StateChange) => void): () => void {
+    return this.#lifecycle.onChange(listener)
+  }
+
+  /** Where the app listens, once started. */
+  get address(): AppAddress | undefined {
+    return this.#address
+  }
+
+  /** Plugs in a module before start; its config section is validated at once. */
+  use(module: KeelModule): this {
+    this.#assertState('created', 'add a module')
+    startOrder([...this.#modules, module])
+    this.#modules.push(module)
+    try {
+      this.#config = this.#loadConfig()
+    } catch (error) {
+      this.#modules.pop()
+      throw error
+    }
+    return this
+  }
+
+  /** Adds a route. Capabilities (typed routes, guards) build on this. */
+  route(definition: RouteDefinition): this {
+    this.#assertState('created', 'add a route')
+    this.#router.add(definition)
+    return this
+  }
+
+  get(path: string, handler: RouteHandler): this {
+    return this.#add('GET', path, handler)
+  }
+  post(path: string, handler: RouteHandler): this {
+    return this.#add('POST', path, handler)
+  }
+  put(path: string, handler: RouteHandler): this {
+    return this.#add('PUT', path, handler)
+  }
+  patch(path: string, handler: RouteHandler): this {
+    return this.#add('PATCH', path, handler)
+  }
+  delete(path: string, handler: RouteHandler): this {
+    return this.#add('DELETE', path, handler)
+  }
+
+  /**
+   * Starts the app: tracing, then the HTTP server (probes answer 503 while starting), then
+   * modules in dependency order. On failure, whatever started is stopped and the error rethrown.
+   */
+  async start(): Promise<AppAddress> {
+    this.#assertState('created', 'start')
+    this.#lifecycle.moveTo('starting')
+    const { server, metrics, service, tracing } = this.#config.values
+    try {
+      this.#tracing = await createTracing({ ...tracing, serviceName: service.name, serviceVersion: service.version })
+      const main = await this.#server.listen(server.port, server.host)
+      const host = server.host === '0.0.0.0' || server.host === '::' ? 'localhost' : server.host
+      this.#address = { url: `http://${formatHost(host)}:${main.port}`, host: server.host, port: main.port }
+      if (metrics.enabled && this.#metricsOnOwnPort) {
+        this.#metricsServer = this.#createMetricsServer()
+        const bound = await this.#metricsServer.listen(metrics.port!, server.host, 'metrics.port')
+        this.#address.metricsUrl = `http://${formatHost(host)}:${bound.port}${metrics.path}`
+      }
+      for (const module of startOrder(this.#modules)) {
+        try {
+          await module.start?.(this)
+        } catch (error) {
+          throw new KeelError('KEEL_MODULE_START_FAILED', `module "${module.name}" failed to start: ${(error as Error)?.message ?? error}`, {
+            cause: error,
+          })
+        }
+        this.#started.push(module)
+      }
+    } catch (error) {
+      this.log.fatal({ err: error, code: (error as KeelError).code }, (error as Error).message)
+      await this.stop('start-up failed')
+      throw error
+    }
+    this.#lifecycle.moveTo('ready')
+    this.log.info({ url: this.#address.url, metrics: this.#address.metricsUrl, profile: this.#config.profile }, `listening on ${this.#address.url}`)
+    return this.#address
+  }
+
+  /**
+   * Graceful shutdown: readiness turns 503 at once, responses say `Connection: close`; after
+   * `shutdown.drainDelayMs` the listener closes and in-flight requests finish; modules stop in
+   * reverse order, each under its deadline; traces and logs are flushed. Safe to call twice.
+   */
+  stop(reason = 'stop requested'): Promise<ShutdownReport> {
+    this.#stopping ??= this.#shutdown(reason)
+    return this.#stopping
+  }
+
+  /** The phase shutdown is in right now (for the deadline log). */
+  get shutdownPhase(): string | undefined {
+    return this.#phase
+  }
+
+  /** Describes the app without starting it; see {@link AppDescription}. */
+  describe(): AppDescription {
+    const { service, server, metrics, health, shutdown, database, redis, nats } = this.#config.values
+    const modules = startOrder(this.#modules).map((m) => ({ name: m.name, dependsOn: m.dependsOn ?? [], ...m.describe?.() }))
+    const services = new Set(modules.flatMap((m) => (m.services as string[] | undefined) ?? []))
+    if (database.url) services.add('postgres')
+    if (redis.url) services.add('redis')
+    if (nats.url) services.add('nats')
+    const metricsPort = this.#metricsOnOwnPort ? metrics.port! : server.port
+    return {
+      service,
+      profile: this.#config.profile,
+      ports: [{ name: 'http', port: server.port }, ...(this.#metricsOnOwnPort ? [{ name: 'metrics' as const, port: metrics.port! }] : [])],
+      probes: { live: health.livePath, ready: health.readyPath, health: health.healthPath, startup: health.startupPath },
+      metrics: { enabled: metrics.enabled, path: metrics.path, port: metricsPort },
+      routes: this.#router.list().map((r) => ({ method: r.method, path: r.path, internal: r.internal ?? false, meta: r.meta })),
+      healthChecks: this.health.list(),
+      modules,
+      services: [...services].sort(),
+      shutdown: { drainDelayMs: shutdown.drainDelayMs, deadlineMs: shutdown.deadlineMs },
+      configSchema: this.#config.schema,
+    }
+  }
+
+  async #shutdown(reason: string): Promise<ShutdownReport> {
+    const started = performance.now()
+    const { shutdown } = this.#config.values
+    const log = this.logger('keel:app')
+    const phases: PhaseResult[] = []
+    const remaining = () => shutdown.deadlineMs - (performance.now() - started)
+    const phase = async (name: string, timeoutMs: number, work: (signal: AbortSignal) => unknown) => {
+      this.#phase = name
+      const result = await runPhase(name, Math.min(timeoutMs, Math.max(0, remaining())), work)
+      phases.push(result)
+      if (result.status !== 'ok') log.error({ phase: result }, `shutdown phase ${name} ${result.status}`)
+      return result
+    }
+    if (this.state === 'created') {
+      this.#lifecycle.moveTo('stopped')
+      return { ok: true, reason, durationMs: 0, phases }
+    }
+    this.#lifecycle.moveTo('draining')
+    log.info({ reason, drainDelayMs: shutdown.drainDelayMs }, 'shutdown started')
+    this.#server.beginDrain()
+    if (this.#address && shutdown.drainDelayMs > 0) {
+      await phase('drain-delay', shutdown.drainDelayMs, () => delay(shutdown.drainDelayMs))
+    }
+    await phase('http', remaining(), async () => {
+      const { forced } = await this.#server.close(Math.max(0, remaining() - 100))
+      if (forced > 0) throw new Error(`${forced} connection(s) still open at the deadline were closed`)
+    })
+    for (const module of [...this.#started].reverse()) {
+      if (!module.stop) continue
+      await phase(`module:${module.name}`, module.stopTimeoutMs ?? shutdown.moduleTimeoutMs, (signal) => module.stop!(this, signal))
+    }
+    this.#started.length = 0
+    if (this.#metricsServer) await phase('metrics-server', remaining(), () => this.#metricsServer!.close(Math.max(0, remaining())))
+    if (this.#tracing?.enabled) await phase('tracing', remaining(), () => this.#tracing!.shutdown())
+    const report: ShutdownReport = {
+      ok: phases.every((p) => p.status === 'ok'),
+      reason,
+      durationMs: Math.round(performance.now() - started),
+      phases,
+    }
+    this.#phase = undefined
+    this.#lifecycle.moveTo('stopped')
+    log.info({ report }, 'shutdown finished')
+    this.#logger.flush()
+    return report
+  }
+
+  get #metricsOnOwnPort(): boolean {
+    const { metrics, server } = this.#config.values
+    return metrics.port !== null && metrics.port !== server.port
+  }
+
+  #metricsRoute(): RouteDefinition {
+    return {
+      method: 'GET',
+      path: this.#config.values.metrics.path,
+      internal: true,
+      handler: async (ctx) => {
+        ctx.header('content-type', this.metrics.contentType)
+        return await this.metrics.render()
+      },
+    }
+  }
+
+  #createMetricsServer(): HttpServer {
+    const router = new Router()
+    router.add(this.#metricsRoute())
+    const { server } = this.#config.values
+    return new HttpServer({
+      router,
+      log: this.logger('keel:metrics'),
+      handlerLog: this.log,
+      tracing: () => disabledTracing,
+      accessLog: false,
+      keepAliveTimeoutMs: server.keepAliveTimeoutMs,
+      requestTimeoutMs: server.requestTimeoutMs,
+    })
+  }
+
+  #add(method: HttpMethod, path: string, handler: RouteHandler): this {
+    const lifecycle = this.#lifecycle
+    // Requests that arrive while modules are still starting get 503 instead of a half-built app.
+    return this.route({
+      method,
+      path,
+      handler: (ctx) => {
+        if (lifecycle.state === 'starting') {
+          return sendProblem(ctx.res, problem('KEEL_NOT_READY', 503, 'the app is starting'), { 'retry-after': '1' })
+        }
+        return handler(ctx)
+      },
+    })
+  }
+
+  #assertState(state: LifecycleState, action: string): void {
+    if (this.state !== state) throw new KeelError('KEEL_APP_STATE', `cannot ${action}: the app is ${this.state}`)
+  }
+
+  #loadConfig(): LoadedConfig<AppConfig> {
+    const sections = this.#modules.flatMap((m) => (m.config ? [m.config] : []))
+    return loadConfig<AppConfig>({ ...this.#configOptions, sections })
+  }
+}
+
+const disabledTracing: Tracing = {
+  enabled: false,
+  tracer: undefined,
+  startServerSpan: () => undefined,
+  shutdown: async () => {},
+}
+
+const delay = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms))
+const formatHost = (host: string) => (host.includes(':') ? `[${host}]` : host)
+
+/**
+ * Creates an app: loads and validates configuration (throwing one error that lists every
+ * problem), builds the logger, metrics registry and health registry, and registers the probes.
+ * Nothing listens until `start()` or `run()`.
+ *
+ * @example
+ * ```ts
+ * const app = createApp()
+ * app.get('/hello', () => ({ hello: 'world' }))
+ * await runApp(app)
+ * ```
+ */
+export function createApp(options: CreateAppOptions = {}): App {
+  return new App(options)
+}

@@ -1,0 +1,8 @@
+export { App, type AppAddress, type CreateAppOptions, createApp } from './app.ts'
+export type { AppDescription } from './describe.ts'
+export { Lifecycle, type LifecycleState, type StateChange } from './lifecycle.ts'
+export type { KeelModule, ModuleDescription } from './module.ts'
+export { type AppSource, printFatal, type RunOptions, runApp } from './run.ts'
+export { type ProblemDetails, problem, problemFromError, problemType, sendProblem } from './server/problem.ts'
+export type { HttpMethod, RequestContext, RouteDefinition, RouteHandler } from './server/route.ts'
+export type { PhaseResult, ShutdownReport } from './shutdown-report.ts'

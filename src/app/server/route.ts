@@ -1,0 +1,44 @@
+import type { IncomingMessage, ServerResponse } from 'node:http'
+import type { Logger } from '../../log/index.ts'
+
+export const httpMethods = ['GET', 'HEAD', 'POST', 'PUT', 'PATCH', 'DELETE', 'OPTIONS'] as const
+export type HttpMethod = (typeof httpMethods)[number]
+
+/** What a route handler gets: the raw request/response plus what Keel already knows. */
+export interface RequestContext {
+  readonly req: IncomingMessage
+  readonly res: ServerResponse
+  readonly method: string
+  /** Path without the query string. */
+  readonly path: string
+  /** The route template that matched (`/users/:id`). */
+  readonly route: string
+  readonly params: Readonly<Record<string, string | undefined>>
+  /** Query parameters, parsed on first access. */
+  readonly query: URLSearchParams
+  readonly requestId: string
+  /** The app logger; lines carry `request_id` and `trace_id` automatically. */
+  readonly log: Logger
+  /** Response status for a returned body. Default 200 (204 when the handler returns nothing). */
+  status: number
+  /** Sets a response header. */
+  header(name: string, value: string | number | readonly string[]): void
+}
+
+/**
+ * A handler returns the response body: an object or array is sent as JSON, a string as text,
+ * a Buffer as bytes, `undefined` as 204 No Content. A handler that writes to `res` itself
+ * returns nothing and ends the response.
+ */
+export type RouteHandler = (ctx: RequestContext) => unknown | Promise<unknown>
+
+/** A route as the router and the app description know it. */
+export interface RouteDefinition {
+  method: HttpMethod
+  path: string
+  handler: RouteHandler
+  /** Internal routes (probes, metrics) are not traced and log at debug. */
+  internal?: boolean
+  /** Free-form facts for the app description (summary, tags); capabilities add theirs. */
+  meta?: Record<string, unknown>
+}

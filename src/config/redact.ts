@@ -1,0 +1,22 @@
+/** The text shown instead of a secret. */
+export const REDACTED = '[REDACTED]'
+
+/**
+ * A secret value made safe to print. URLs keep scheme, host, port and path so an operator can
+ * still see where a connection goes; only credentials are hidden.
+ */
+export function redactSecret(value: unknown): unknown {
+  if (typeof value !== 'string' || value === '') return value === '' ? value : REDACTED
+  try {
+    const url = new URL(value)
+    if (url.host === '') return REDACTED
+    if (url.password) url.password = REDACTED
+    else if (url.username) url.username = REDACTED
+    for (const key of [...url.searchParams.keys()]) {
+      if (/pass|secret|token|key/i.test(key)) url.searchParams.set(key, REDACTED)
+    }
+    return decodeURIComponent(url.toString())
+  } catch {
+    return REDACTED
+  }
+}

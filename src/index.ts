@@ -1,0 +1,9 @@
+/**
+ * Keel: a framework for backend services that are production-ready from the first commit.
+ * Each capability is also its own subpath export (`keel/config`, `keel/log`, …).
+ */
+export * from './app/index.ts'
+export { ConfigError, defineConfigSection, loadConfig, Secret } from './config/index.ts'
+export { isKeelError, KeelError, type KeelErrorCode } from './errors/index.ts'
+export type { CheckResult, HealthCheck, HealthReport } from './health/index.ts'
+export { currentContext, type Logger } from './log/index.ts'

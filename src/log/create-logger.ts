@@ -1,0 +1,124 @@
+import { closeSync, openSync } from 'node:fs'
+import pino, { type DestinationStream, type Logger } from 'pino'
+import pretty from 'pino-pretty'
+import { KeelError } from '../errors/index.ts'
+import { currentContext } from './context.ts'
+import { parseLevelSpec } from './level-spec.ts'
+import { REDACTED, redactDeep } from './redact.ts'
+
+export type { Logger } from 'pino'
+
+/** Options of {@link createLogger}; the `log` config section has the same shape. */
+export interface LoggerOptions {
+  /** `info` or `info,keel:http=debug`. */
+  level: string
+  format: 'auto' | 'json' | 'pretty'
+  /** `stdout`, `stderr` or a file path. */
+  destination: string
+  /** Extra pino redact paths (`req.body.card`), on top of the well-known secret keys. */
+  redact?: readonly string[]
+  /** Fields on every line (`service`, `version`). */
+  base?: Record<string, unknown>
+  /** Whether `auto` may choose pretty output (false in the prod profile). */
+  allowPretty?: boolean
+  /** Write to this stream instead of `destination` (tests). */
+  stream?: DestinationStream
+}
+
+/** A logger with per-module children and a flush for shutdown. */
+export interface KeelLogger {
+  readonly root: Logger
+  /** A child logger for `name` (`keel:http`) at the level the spec gives that module. */
+  module(name: string): Logger
+  /** Writes out buffered lines; called on shutdown. */
+  flush(): void
+}
+
+/**
+ * Creates the app's pino logger: JSON lines (or pretty output on a terminal in development),
+ * the request context (`request_id`, `trace_id`) on every line written inside a request, and
+ * well-known secrets redacted at any depth.
+ *
+ * @throws KeelError `KEEL_LOG_DESTINATION` when a file destination cannot be opened.
+ */
+export function createLogger(options: LoggerOptions): KeelLogger {
+  const spec = parseLevelSpec(options.level)
+  const stream = options.stream ?? openDestination(options)
+  const root = pino(
+    {
+      level: lowest(spec.level, [...spec.modules.values()]),
+      base: options.base ?? {},
+      timestamp: pino.stdTimeFunctions.isoTime,
+      messageKey: 'msg',
+      redact: options.redact?.length ? { paths: [...options.redact], censor: REDACTED } : undefined,
+      formatters: {
+        level: (label) => ({ level: label }),
+        log: (object) => redactDeep(object) as Record<string, unknown>,
+      },
+      mixin: contextFields,
+      serializers: { err: pino.stdSerializers.err },
+    },
+    stream,
+  )
+  // The root carries the lowest level any module needs; the app-level logger uses the spec's level.
+  const app = root.child({}, { level: spec.level })
+  const modules = new Map<string, Logger>()
+  return {
+    root: app,
+    module(name) {
+      let logger = modules.get(name)
+      if (!logger) {
+        logger = root.child({ module: name }, { level: spec.modules.get(name.toLowerCase()) ?? spec.level })
+        modules.set(name, logger)
+      }
+      return logger
+    },
+    flush() {
+      const flushable = stream as { flushSync?: () => void }
+      try {
+        flushable.flushSync?.()
+      } catch {
+        // A stream that is not ready yet (or already closed) has nothing to flush.
+      }
+    },
+  }
+}
+
+function contextFields(): Record<string, unknown> {
+  const context = currentContext()
+  if (!context) return {}
+  return context.traceId
+    ? { request_id: context.requestId, trace_id: context.traceId, span_id: context.spanId }
+    : { request_id: context.requestId }
+}
+
+const order = ['trace', 'debug', 'info', 'warn', 'error', 'fatal', 'silent']
+const lowest = (level: string, others: string[]) =>
+  others.reduce((low, l) => (order.indexOf(l) < order.indexOf(low) ? l : low), level)
+
+function openDestination(options: LoggerOptions): DestinationStream {
+  const { destination } = options
+  const usePretty =
+    options.format === 'pretty' ||
+    (options.format === 'auto' && options.allowPretty !== false && destination === 'stdout' && process.stdout.isTTY)
+  if (destination === 'stdout' || destination === 'stderr') {
+    const fd = destination === 'stdout' ? 1 : 2
+    if (usePretty) return pretty({ destination: fd, sync: true, colorize: process.stdout.isTTY })
+    return pino.destination({ fd, sync: false, minLength: 0 })
+  }
+  let fd: number
+  try {
+    fd = openSync(destination, 'a')
+  } catch (error) {
+    throw new KeelError(
+      'KEEL_LOG_DESTINATION',
+      `log.destination: cannot open "${destination}" for writing: ${(error as NodeJS.ErrnoException).code ?? (error as Error).message}`,
+      { cause: error },
+    )
+  }
+  if (usePretty) {
+    closeSync(fd)
+    return pretty({ destination, sync: true, colorize: false })
+  }
+  return pino.destination({ fd, sync: false, minLength: 4096 })
+}

@@ -1,0 +1,3 @@
+export { createMetrics, type HttpMetrics, httpDurationBuckets, type KeelMetrics } from './metrics.ts'
+export { parseTraceparent } from './trace-context.ts'
+export { createTracing, type ServerSpan, type Tracing, type TracingOptions } from './tracing.ts'

@@ -1,0 +1,139 @@
+import type { IncomingHttpHeaders } from 'node:http'
+import {
+  type Context,
+  context,
+  propagation,
+  ROOT_CONTEXT,
+  type Span,
+  SpanKind,
+  SpanStatusCode,
+  type TextMapGetter,
+  type Tracer,
+  trace,
+} from '@opentelemetry/api'
+
+/** Options of {@link createTracing}; the `tracing` config section plus the service identity. */
+export interface TracingOptions {
+  enabled: boolean
+  /** OTLP/HTTP base URL; spans are posted to `<endpoint>/v1/traces`. */
+  endpoint: string
+  sampleRatio: number
+  headers: Record<string, string>
+  exportTimeoutMs: number
+  serviceName: string
+  serviceVersion: string
+}
+
+/** The app's tracer. With tracing off every method is a no-op and nothing is loaded. */
+export interface Tracing {
+  readonly enabled: boolean
+  /** The OpenTelemetry tracer, for capabilities that make their own spans. */
+  readonly tracer: Tracer | undefined
+  /** Starts the SERVER span of a request, child of the caller's `traceparent` when present. */
+  startServerSpan(method: string, path: string, headers: IncomingHttpHeaders): ServerSpan | undefined
+  /** Exports every finished span, then stops the exporter. */
+  shutdown(): Promise<void>
+}
+
+/** A request's span and the context to run its handler in. */
+export interface ServerSpan {
+  readonly span: Span
+  readonly context: Context
+  readonly traceId: string
+  readonly spanId: string
+  /** Runs `fn` with this span active, so child spans and outgoing calls link to it. */
+  run<T>(fn: () => T): T
+  end(status: number, route: string | undefined, error?: unknown): void
+}
+
+const headerGetter: TextMapGetter<IncomingHttpHeaders> = {
+  keys: (carrier) => Object.keys(carrier),
+  get: (carrier, key) => carrier[key],
+}
+
+const disabled: Tracing = {
+  enabled: false,
+  tracer: undefined,
+  startServerSpan: () => undefined,
+  shutdown: async () => {},
+}
+
+/**
+ * Creates tracing from config. When enabled it loads the OpenTelemetry SDK (lazily, so apps
+ * without tracing never load it), exports over OTLP/HTTP with batching, samples parent-based by
+ * ratio, and registers the W3C trace-context propagator and an AsyncLocalStorage context manager
+ * globally, so user code calling `trace.getActiveSpan()` sees the request span.
+ */
+export async function createTracing(options: TracingOptions): Promise<Tracing> {
+  if (!options.enabled) return disabled
+  const [sdk, { OTLPTraceExporter }, { resourceFromAttributes }, semconv, { W3CTraceContextPropagator }, hooks] =
+    await Promise.all([
+      import('@opentelemetry/sdk-trace-base'),
+      import('@opentelemetry/exporter-trace-otlp-http'),
+      import('@opentelemetry/resources'),
+      import('@opentelemetry/semantic-conventions'),
+      import('@opentelemetry/core'),
+      import('@opentelemetry/context-async-hooks'),
+    ])
+  const exporter = new OTLPTraceExporter({
+    url: `${options.endpoint.replace(/\/+$/, '')}/v1/traces`,
+    headers: options.headers,
+    timeoutMillis: options.exportTimeoutMs,
+  })
+  const provider = new sdk.BasicTracerProvider({
+    resource: resourceFromAttributes({
+      [semconv.ATTR_SERVICE_NAME]: options.serviceName,
+      [semconv.ATTR_SERVICE_VERSION]: options.serviceVersion,
+    }),
+    sampler: new sdk.ParentBasedSampler({ root: new sdk.TraceIdRatioBasedSampler(options.sampleRatio) }),
+    spanProcessors: [new sdk.BatchSpanProcessor(exporter)],
+  })
+  const contextManager = new hooks.AsyncLocalStorageContextManager().enable()
+  context.setGlobalContextManager(contextManager)
+  propagation.setGlobalPropagator(new W3CTraceContextPropagator())
+  trace.setGlobalTracerProvider(provider)
+  const tracer = provider.getTracer('keel', options.serviceVersion)
+
+  return {
+    enabled: true,
+    tracer,
+    startServerSpan(method, path, headers) {
+      const parent = propagation.extract(ROOT_CONTEXT, headers, headerGetter)
+      const span = tracer.startSpan(
+        method,
+        {
+          kind: SpanKind.SERVER,
+          attributes: { 'http.request.method': method, 'url.path': path, 'user_agent.original': headers['user-agent'] },
+        },
+        parent,
+      )
+      const spanContext = span.spanContext()
+      const active = trace.setSpan(parent, span)
+      return {
+        span,
+        context: active,
+        traceId: spanContext.traceId,
+        spanId: spanContext.spanId,
+        run: (fn) => context.with(active, fn),
+        end(status, route, error) {
+          if (route) {
+            span.updateName(`${method} ${route}`)
+            span.setAttribute('http.route', route)
+          }
+          span.setAttribute('http.response.status_code', status)
+          if (status >= 500) {
+            span.setStatus({ code: SpanStatusCode.ERROR })
+            if (error instanceof Error) span.recordException(error)
+          }
+          span.end()
+        },
+      }
+    },
+    async shutdown() {
+      await provider.shutdown()
+      trace.disable()
+      propagation.disable()
+      context.disable()
+    },
+  }
+}

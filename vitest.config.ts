@@ -1,0 +1,17 @@
+import { defineConfig } from 'vitest/config'
+
+// Tests import `keel/*` as users do; the `source` condition maps those imports to src/*.ts.
+const conditions = ['source', 'import', 'module', 'node', 'default']
+
+export default defineConfig({
+  resolve: { conditions },
+  ssr: { resolve: { conditions, externalConditions: ['source'] } },
+  test: {
+    testTimeout: 30_000,
+    hookTimeout: 30_000,
+    projects: [
+      { extends: true, test: { name: 'unit', include: ['test/**/*.test.ts'], exclude: ['test/**/*.services.test.ts'] } },
+      { extends: true, test: { name: 'services', include: ['test/**/*.services.test.ts'], fileParallelism: false } },
+    ],
+  },
+})

@@ -10,8 +10,14 @@ export default defineConfig({
     testTimeout: 30_000,
     hookTimeout: 30_000,
     projects: [
-      { extends: true, test: { name: 'unit', include: ['test/**/*.test.ts'], exclude: ['test/**/*.services.test.ts'] } },
-      { extends: true, test: { name: 'services', include: ['test/**/*.services.test.ts'], fileParallelism: false } },
+      {
+        extends: true,
+        test: { name: 'unit', include: ['test/**/*.test.ts'], exclude: ['test/**/*.services.test.ts'] },
+      },
+      {
+        extends: true,
+        test: { name: 'services', include: ['test/**/*.services.test.ts'], fileParallelism: false },
+      },
     ],
   },
 })

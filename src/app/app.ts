@@ -72,7 +72,10 @@ export class App {
     for (const module of options.modules ?? []) this.#modules.push(module)
     startOrder(this.#modules)
     this.#config = this.#loadConfig()
-    const { service, log, metrics, health, server, profile } = { ...this.#config.values, profile: this.#config.profile }
+    const { service, log, metrics, health, server, profile } = {
+      ...this.#config.values,
+      profile: this.#config.profile,
+    }
     this.#logger = createLogger({
       ...log,
       base: { service: service.name, version: service.version },
@@ -88,7 +91,8 @@ export class App {
       cacheMs: health.cacheMs,
       onResult: (result) => {
         kernelMetrics.recordCheck(result)
-        if (result.status === 'fail') this.logger('keel:health').warn({ check: result }, 'health check failed')
+        if (result.status === 'fail')
+          this.logger('keel:health').warn({ check: result }, 'health check failed')
       },
     })
     this.#lifecycle.onChange(({ from, to }) => {
@@ -189,7 +193,11 @@ export class App {
     this.#lifecycle.moveTo('starting')
     const { server, metrics, service, tracing } = this.#config.values
     try {
-      this.#tracing = await createTracing({ ...tracing, serviceName: service.name, serviceVersion: service.version })
+      this.#tracing = await createTracing({
+        ...tracing,
+        serviceName: service.name,
+        serviceVersion: service.version,
+      })
       const main = await this.#server.listen(server.port, server.host)
       const host = server.host === '0.0.0.0' || server.host === '::' ? 'localhost' : server.host
       this.#address = { url: `http://${formatHost(host)}:${main.port}`, host: server.host, port: main.port }
@@ -202,9 +210,13 @@ export class App {
         try {
           await module.start?.(this)
         } catch (error) {
-          throw new KeelError('KEEL_MODULE_START_FAILED', `module "${module.name}" failed to start: ${(error as Error)?.message ?? error}`, {
-            cause: error,
-          })
+          throw new KeelError(
+            'KEEL_MODULE_START_FAILED',
+            `module "${module.name}" failed to start: ${(error as Error)?.message ?? error}`,
+            {
+              cause: error,
+            },
+          )
         }
         this.#started.push(module)
       }
@@ -214,7 +226,10 @@ export class App {
       throw error
     }
     this.#lifecycle.moveTo('ready')
-    this.log.info({ url: this.#address.url, metrics: this.#address.metricsUrl, profile: this.#config.profile }, `listening on ${this.#address.url}`)
+    this.log.info(
+      { url: this.#address.url, metrics: this.#address.metricsUrl, profile: this.#config.profile },
+      `listening on ${this.#address.url}`,
+    )
     return this.#address
   }
 
@@ -236,7 +251,11 @@ export class App {
   /** Describes the app without starting it; see {@link AppDescription}. */
   describe(): AppDescription {
     const { service, server, metrics, health, shutdown, database, redis, nats } = this.#config.values
-    const modules = startOrder(this.#modules).map((m) => ({ name: m.name, dependsOn: m.dependsOn ?? [], ...m.describe?.() }))
+    const modules = startOrder(this.#modules).map((m) => ({
+      name: m.name,
+      dependsOn: m.dependsOn ?? [],
+      ...m.describe?.(),
+    }))
     const services = new Set(modules.flatMap((m) => (m.services as string[] | undefined) ?? []))
     if (database.url) services.add('postgres')
     if (redis.url) services.add('redis')
@@ -245,10 +264,20 @@ export class App {
     return {
       service,
       profile: this.#config.profile,
-      ports: [{ name: 'http', port: server.port }, ...(this.#metricsOnOwnPort ? [{ name: 'metrics' as const, port: metrics.port! }] : [])],
-      probes: { live: health.livePath, ready: health.readyPath, health: health.healthPath, startup: health.startupPath },
+      ports: [
+        { name: 'http', port: server.port },
+        ...(this.#metricsOnOwnPort ? [{ name: 'metrics' as const, port: metrics.port! }] : []),
+      ],
+      probes: {
+        live: health.livePath,
+        ready: health.readyPath,
+        health: health.healthPath,
+        startup: health.startupPath,
+      },
       metrics: { enabled: metrics.enabled, path: metrics.path, port: metricsPort },
-      routes: this.#router.list().map((r) => ({ method: r.method, path: r.path, internal: r.internal ?? false, meta: r.meta })),
+      routes: this.#router
+        .list()
+        .map((r) => ({ method: r.method, path: r.path, internal: r.internal ?? false, meta: r.meta })),
       healthChecks: this.health.list(),
       modules,
       services: [...services].sort(),
@@ -286,10 +315,13 @@ export class App {
     })
     for (const module of [...this.#started].reverse()) {
       if (!module.stop) continue
-      await phase(`module:${module.name}`, module.stopTimeoutMs ?? shutdown.moduleTimeoutMs, (signal) => module.stop!(this, signal))
+      await phase(`module:${module.name}`, module.stopTimeoutMs ?? shutdown.moduleTimeoutMs, (signal) =>
+        module.stop!(this, signal),
+      )
     }
     this.#started.length = 0
-    if (this.#metricsServer) await phase('metrics-server', remaining(), () => this.#metricsServer!.close(Math.max(0, remaining())))
+    if (this.#metricsServer)
+      await phase('metrics-server', remaining(), () => this.#metricsServer!.close(Math.max(0, remaining())))
     if (this.#tracing?.enabled) await phase('tracing', remaining(), () => this.#tracing!.shutdown())
     const report: ShutdownReport = {
       ok: phases.every((p) => p.status === 'ok'),
@@ -344,7 +376,9 @@ export class App {
       path,
       handler: (ctx) => {
         if (lifecycle.state === 'starting') {
-          return sendProblem(ctx.res, problem('KEEL_NOT_READY', 503, 'the app is starting'), { 'retry-after': '1' })
+          return sendProblem(ctx.res, problem('KEEL_NOT_READY', 503, 'the app is starting'), {
+            'retry-after': '1',
+          })
         }
         return handler(ctx)
       },
@@ -352,7 +386,8 @@ export class App {
   }
 
   #assertState(state: LifecycleState, action: string): void {
-    if (this.state !== state) throw new KeelError('KEEL_APP_STATE', `cannot ${action}: the app is ${this.state}`)
+    if (this.state !== state)
+      throw new KeelError('KEEL_APP_STATE', `cannot ${action}: the app is ${this.state}`)
   }
 
   #loadConfig(): LoadedConfig<AppConfig> {

@@ -30,7 +30,8 @@ export class Lifecycle {
   /** Moves to `to`. @throws KeelError `KEEL_APP_STATE` when the move is not allowed. */
   moveTo(to: LifecycleState): void {
     const from = this.#state
-    if (!allowed[from].includes(to)) throw new KeelError('KEEL_APP_STATE', `app cannot go from ${from} to ${to}`)
+    if (!allowed[from].includes(to))
+      throw new KeelError('KEEL_APP_STATE', `app cannot go from ${from} to ${to}`)
     this.#state = to
     const change = { from, to, at: new Date() }
     for (const listener of this.#listeners) listener(change)

@@ -11,7 +11,8 @@ export function startOrder(modules: readonly KeelModule[]): KeelModule[] {
     if (!module || typeof module.name !== 'string' || module.name === '') {
       throw new KeelError('KEEL_MODULE_INVALID', 'every module needs a non-empty string name')
     }
-    if (byName.has(module.name)) throw new KeelError('KEEL_MODULE_INVALID', `module "${module.name}" is registered twice`)
+    if (byName.has(module.name))
+      throw new KeelError('KEEL_MODULE_INVALID', `module "${module.name}" is registered twice`)
     byName.set(module.name, module)
   }
   const ordered: KeelModule[] = []
@@ -27,7 +28,10 @@ export function startOrder(modules: readonly KeelModule[]): KeelModule[] {
     for (const dependency of module.dependsOn ?? []) {
       const target = byName.get(dependency)
       if (!target) {
-        throw new KeelError('KEEL_MODULE_DEPENDENCY', `module "${module.name}" depends on "${dependency}", which is not registered`)
+        throw new KeelError(
+          'KEEL_MODULE_DEPENDENCY',
+          `module "${module.name}" depends on "${dependency}", which is not registered`,
+        )
       }
       visit(target, [...trail, module.name])
     }

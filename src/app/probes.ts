@@ -23,7 +23,11 @@ export function probeRoutes(
   service: { name: string; version: string },
 ): RouteDefinition[] {
   const startedAt = Date.now()
-  const notReady = (ctx: { res: Parameters<typeof sendProblem>[0] }, detail: string, extra: Record<string, unknown>) =>
+  const notReady = (
+    ctx: { res: Parameters<typeof sendProblem>[0] },
+    detail: string,
+    extra: Record<string, unknown>,
+  ) =>
     sendProblem(ctx.res, problem('KEEL_NOT_READY', 503, detail, { state: lifecycle.state, ...extra }), {
       'cache-control': 'no-store',
     })
@@ -56,7 +60,8 @@ export function probeRoutes(
       handler: async (ctx) => {
         if (lifecycle.state !== 'ready') return notReady(ctx, `the app is ${lifecycle.state}`, { checks: [] })
         const report = await health.run()
-        if (report.status === 'fail') return notReady(ctx, 'a critical health check fails', { checks: report.checks })
+        if (report.status === 'fail')
+          return notReady(ctx, 'a critical health check fails', { checks: report.checks })
         ctx.header('cache-control', 'no-store')
         return { status: report.status, state: lifecycle.state, checks: report.checks }
       },
@@ -75,7 +80,8 @@ export function probeRoutes(
           uptimeSeconds: Math.round((Date.now() - startedAt) / 1000),
           checks: report.checks,
         }
-        if (report.status === 'fail' || lifecycle.state !== 'ready') return notReady(ctx, 'the app is not healthy', body)
+        if (report.status === 'fail' || lifecycle.state !== 'ready')
+          return notReady(ctx, 'the app is not healthy', body)
         ctx.header('cache-control', 'no-store')
         return body
       },

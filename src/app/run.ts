@@ -45,7 +45,10 @@ export async function runApp(source: AppSource, options: RunOptions = {}): Promi
     if (deadline) return
     const { deadlineMs } = app.config.values.shutdown
     deadline = setTimeout(() => {
-      log.fatal({ phase: app.shutdownPhase, deadlineMs }, `shutdown deadline of ${deadlineMs} ms passed during ${app.shutdownPhase ?? 'shutdown'}; forcing exit`)
+      log.fatal(
+        { phase: app.shutdownPhase, deadlineMs },
+        `shutdown deadline of ${deadlineMs} ms passed during ${app.shutdownPhase ?? 'shutdown'}; forcing exit`,
+      )
       exit(1)
     }, deadlineMs)
     app.stop(reason).then((report) => {
@@ -55,7 +58,10 @@ export async function runApp(source: AppSource, options: RunOptions = {}): Promi
   }
   const onSignal = (signal: NodeJS.Signals) => {
     if (deadline) {
-      log.fatal({ signal, phase: app.shutdownPhase }, `second ${signal} during ${app.shutdownPhase ?? 'shutdown'}; forcing exit`)
+      log.fatal(
+        { signal, phase: app.shutdownPhase },
+        `second ${signal} during ${app.shutdownPhase ?? 'shutdown'}; forcing exit`,
+      )
       return exit(1)
     }
     log.info({ signal }, `received ${signal}`)
@@ -84,14 +90,22 @@ async function resolveApp(source: AppSource): Promise<App> {
   const candidate = loaded.app ?? loaded.default
   if (isApp(candidate)) return candidate
   const { KeelError } = await import('../errors/index.ts')
-  throw new KeelError('KEEL_ENTRY_INVALID', 'the entry module exports neither `app` nor a default app (export const app = createApp())')
+  throw new KeelError(
+    'KEEL_ENTRY_INVALID',
+    'the entry module exports neither `app` nor a default app (export const app = createApp())',
+  )
 }
 
 const isApp = (value: unknown): value is App =>
-  typeof value === 'object' && value !== null && typeof (value as App).start === 'function' && typeof (value as App).describe === 'function'
+  typeof value === 'object' &&
+  value !== null &&
+  typeof (value as App).start === 'function' &&
+  typeof (value as App).describe === 'function'
 
 /** Prints an error for a person: a Keel error as its code and message, anything else with its stack. */
 export function printFatal(error: unknown): void {
-  const text = isKeelError(error) ? `keel: ${error.code}: ${error.message}` : `keel: unexpected error: ${(error as Error)?.stack ?? error}`
+  const text = isKeelError(error)
+    ? `keel: ${error.code}: ${error.message}`
+    : `keel: unexpected error: ${(error as Error)?.stack ?? error}`
   process.stderr.write(`${text}\n`)
 }

@@ -25,20 +25,33 @@ export async function runPhase(
   const controller = new AbortController()
   let timer: NodeJS.Timeout | undefined
   const timedOut = new Promise<'timed-out'>((resolve) => {
-    timer = setTimeout(() => {
-      controller.abort()
-      resolve('timed-out')
-    }, Math.max(0, timeoutMs))
+    timer = setTimeout(
+      () => {
+        controller.abort()
+        resolve('timed-out')
+      },
+      Math.max(0, timeoutMs),
+    )
   })
   const durationMs = () => Math.round(performance.now() - started)
   try {
     const outcome = await Promise.race([Promise.resolve().then(() => work(controller.signal)), timedOut])
     if (outcome === 'timed-out') {
-      return { phase, status: 'timed-out', durationMs: durationMs(), error: `did not finish within ${timeoutMs} ms` }
+      return {
+        phase,
+        status: 'timed-out',
+        durationMs: durationMs(),
+        error: `did not finish within ${timeoutMs} ms`,
+      }
     }
     return { phase, status: 'ok', durationMs: durationMs() }
   } catch (error) {
-    return { phase, status: 'failed', durationMs: durationMs(), error: (error as Error)?.message ?? String(error) }
+    return {
+      phase,
+      status: 'failed',
+      durationMs: durationMs(),
+      error: (error as Error)?.message ?? String(error),
+    }
   } finally {
     clearTimeout(timer)
   }

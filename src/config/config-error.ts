@@ -1,5 +1,5 @@
-import { KeelError } from '../errors/index.ts'
 import type { KeelErrorCode } from '../errors/index.ts'
+import { KeelError } from '../errors/index.ts'
 import { describeSource, type ValueSource } from './source.ts'
 
 /** One thing wrong with the configuration, located by key path and source. */

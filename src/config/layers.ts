@@ -20,7 +20,12 @@ export function leavesOf(
   const leaves: Leaf[] = []
   for (const [key, child] of Object.entries(value)) {
     const path = [...prefix, key]
-    if (child !== null && typeof child === 'object' && !Array.isArray(child) && Object.keys(child).length > 0) {
+    if (
+      child !== null &&
+      typeof child === 'object' &&
+      !Array.isArray(child) &&
+      Object.keys(child).length > 0
+    ) {
       leaves.push(...leavesOf(child as Record<string, unknown>, sourceOf, path))
     } else {
       leaves.push({ path, value: child, source: sourceOf(path) })
@@ -78,7 +83,11 @@ export function envLeaves(env: NodeJS.ProcessEnv, schema: TSchema): Leaf[] {
   for (const [name, path] of Object.entries(wellKnownEnv)) {
     const text = env[name]
     if (text === undefined || text === '') continue
-    leaves.push({ path: [...path], value: coerce(text, schemaAt(schema, path).schema), source: { kind: 'env', name } })
+    leaves.push({
+      path: [...path],
+      value: coerce(text, schemaAt(schema, path).schema),
+      source: { kind: 'env', name },
+    })
     // Setting an OTLP endpoint is how the OpenTelemetry world says "export traces".
     if (name === 'OTEL_EXPORTER_OTLP_ENDPOINT') {
       leaves.push({ path: ['tracing', 'enabled'], value: true, source: { kind: 'env', name } })

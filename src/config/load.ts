@@ -59,7 +59,9 @@ export interface LoadedConfig<T = KernelConfig> {
  * config.sourceOf('server.port') // { kind: 'override' }
  * ```
  */
-export function loadConfig<T = KernelConfig & Record<string, unknown>>(options: LoadConfigOptions = {}): LoadedConfig<T> {
+export function loadConfig<T = KernelConfig & Record<string, unknown>>(
+  options: LoadConfigOptions = {},
+): LoadedConfig<T> {
   const root = options.root ?? process.cwd()
   const env = options.env ?? process.env
   const profile = options.profile ?? env.KEEL_PROFILE ?? 'dev'
@@ -78,14 +80,20 @@ export function loadConfig<T = KernelConfig & Record<string, unknown>>(options: 
   if (Array.isArray(file)) throw new ConfigError(file)
   if (file) {
     const { profiles, ...sections } = file.value
-    const fileLeaves = leavesOf(sections, (path) => ({ kind: 'file', file: file.displayName, line: file.lineOf(path) }))
+    const fileLeaves = leavesOf(sections, (path) => ({
+      kind: 'file',
+      file: file.displayName,
+      line: file.lineOf(path),
+    }))
     layers.push(fileLeaves)
     issues.push(...interpolateLeaves(fileLeaves, schema, env))
     const profileLeaves = readProfile(profiles, profile, file, issues)
     layers.push(profileLeaves)
     issues.push(...interpolateLeaves(profileLeaves, schema, env))
   } else if (options.file) {
-    throw new ConfigError([{ code: 'KEEL_CONFIG_FILE_UNREADABLE', key: '', message: `${filePath}: file not found` }])
+    throw new ConfigError([
+      { code: 'KEEL_CONFIG_FILE_UNREADABLE', key: '', message: `${filePath}: file not found` },
+    ])
   }
   layers.push(envLeaves(env, schema))
   if (options.overrides) layers.push(leavesOf(options.overrides, () => ({ kind: 'override' })))
@@ -109,7 +117,12 @@ export function loadConfig<T = KernelConfig & Record<string, unknown>>(options: 
       [...sources.entries()]
         .map(([key, source]) => {
           const path = key.split('.')
-          return { key, value: valueAt(value, path), source, isSecret: isSecret(schemaAt(schema, path).schema) }
+          return {
+            key,
+            value: valueAt(value, path),
+            source,
+            isSecret: isSecret(schemaAt(schema, path).schema),
+          }
         })
         .sort((a, b) => a.key.localeCompare(b.key)),
   }
@@ -120,7 +133,11 @@ function buildSchema(sections: readonly ConfigSection[]): TObject {
   for (const section of sections) {
     if (properties[section.name]) {
       throw new ConfigError([
-        { code: 'KEEL_CONFIG_SECTION_CONFLICT', key: section.name, message: 'config section is declared twice' },
+        {
+          code: 'KEEL_CONFIG_SECTION_CONFLICT',
+          key: section.name,
+          message: 'config section is declared twice',
+        },
       ])
     }
     properties[section.name] = section.schema
@@ -130,11 +147,16 @@ function buildSchema(sections: readonly ConfigSection[]): TObject {
 
 function packageLeaves(root: string): Leaf[] {
   try {
-    const pkg = JSON.parse(readFileSync(join(root, 'package.json'), 'utf8')) as { name?: unknown; version?: unknown }
+    const pkg = JSON.parse(readFileSync(join(root, 'package.json'), 'utf8')) as {
+      name?: unknown
+      version?: unknown
+    }
     const source: ValueSource = { kind: 'package', file: 'package.json' }
     const leaves: Leaf[] = []
-    if (typeof pkg.name === 'string') leaves.push({ path: ['service', 'name'], value: pkg.name.replace(/^@[^/]+\//, ''), source })
-    if (typeof pkg.version === 'string') leaves.push({ path: ['service', 'version'], value: pkg.version, source })
+    if (typeof pkg.name === 'string')
+      leaves.push({ path: ['service', 'name'], value: pkg.name.replace(/^@[^/]+\//, ''), source })
+    if (typeof pkg.version === 'string')
+      leaves.push({ path: ['service', 'version'], value: pkg.version, source })
     return leaves
   } catch {
     return []
@@ -144,7 +166,10 @@ function packageLeaves(root: string): Leaf[] {
 function readProfile(
   profiles: unknown,
   profile: string,
-  file: NonNullable<ReturnType<typeof readConfigFile>> & { displayName: string; lineOf: (p: readonly string[]) => number | undefined },
+  file: NonNullable<ReturnType<typeof readConfigFile>> & {
+    displayName: string
+    lineOf: (p: readonly string[]) => number | undefined
+  },
   issues: ConfigIssue[],
 ): Leaf[] {
   if (profiles === undefined) return []
@@ -191,7 +216,12 @@ function unknownKeys(leaves: Leaf[], schema: TObject): ConfigIssue[] {
     const parent = schemaAt(schema, leaf.path.slice(0, unknownAt)).schema
     const hint = parent && didYouMean(leaf.path[unknownAt]!, propertyNames(parent))
     const scope = unknownAt === 0 ? 'unknown section' : 'unknown key'
-    issues.push({ code: 'KEEL_CONFIG_INVALID', key, message: `${scope}${hint ? `; did you mean "${hint}"?` : ''}`, source: leaf.source })
+    issues.push({
+      code: 'KEEL_CONFIG_INVALID',
+      key,
+      message: `${scope}${hint ? `; did you mean "${hint}"?` : ''}`,
+      source: leaf.source,
+    })
   }
   return issues
 }
@@ -211,7 +241,11 @@ function merge(layers: Leaf[][]): { value: Record<string, unknown>; sources: Map
     if (isEmptyObject && typeof target[last] === 'object' && target[last] !== null) continue
     target[last] = structuredClone(leaf.value)
     const key = keyOf(leaf.path)
-    for (const existing of [...sources.keys()]) if (existing.startsWith(`${key}.`)) sources.delete(existing)
+    // A leaf replaces whatever was recorded below it, and an ancestor recorded as a whole value
+    // (an empty `{}` default) stops being a leaf of its own.
+    for (const existing of [...sources.keys()]) {
+      if (existing.startsWith(`${key}.`) || key.startsWith(`${existing}.`)) sources.delete(existing)
+    }
     sources.set(key, leaf.source)
   }
   return { value, sources }
@@ -229,7 +263,11 @@ function findSource(sources: Map<string, ValueSource>, key: string): ValueSource
   return undefined
 }
 
-function typeIssues(schema: TObject, value: unknown, sourceOf: (key: string) => ValueSource | undefined): ConfigIssue[] {
+function typeIssues(
+  schema: TObject,
+  value: unknown,
+  sourceOf: (key: string) => ValueSource | undefined,
+): ConfigIssue[] {
   const issues: ConfigIssue[] = []
   const seen = new Set<string>()
   for (const error of Value.Errors(schema, value)) {
@@ -237,8 +275,14 @@ function typeIssues(schema: TObject, value: unknown, sourceOf: (key: string) => 
     const key = error.path.split('/').slice(1).join('.')
     if (seen.has(key)) continue
     seen.add(key)
-    const expected = describeExpected(error.schema) ?? error.message.charAt(0).toLowerCase() + error.message.slice(1)
-    issues.push({ code: 'KEEL_CONFIG_INVALID', key, message: `${expected}, got ${typeOf(error.value)}`, source: sourceOf(key) })
+    const expected =
+      describeExpected(error.schema) ?? error.message.charAt(0).toLowerCase() + error.message.slice(1)
+    issues.push({
+      code: 'KEEL_CONFIG_INVALID',
+      key,
+      message: `${expected}, got ${typeOf(error.value)}`,
+      source: sourceOf(key),
+    })
   }
   return issues
 }

@@ -27,7 +27,9 @@ export function propertyNames(schema: TSchema): string[] {
 
 /** True when `schema` is an object that takes arbitrary keys (a record). */
 export function isOpenObject(schema: TSchema): boolean {
-  return objectsOf(schema).some((o) => o.patternProperties !== undefined || typeof o.additionalProperties === 'object')
+  return objectsOf(schema).some(
+    (o) => o.patternProperties !== undefined || typeof o.additionalProperties === 'object',
+  )
 }
 
 /** Walks a key path; `undefined` with the index of the first segment the schema does not allow. */

@@ -1,5 +1,5 @@
-import { levelSpecProblems } from '../log/level-spec.ts'
 import { type Static, type TObject, type TProperties, type TSchema, Type } from '@sinclair/typebox'
+import { levelSpecProblems } from '../log/level-spec.ts'
 
 /**
  * Marks a string as a secret: `keel config` and logs show it redacted. URLs keep their host and
@@ -45,7 +45,11 @@ const Milliseconds = (defaultMs: number, description: string) =>
   Type.Integer({ minimum: 0, default: defaultMs, description })
 
 export const serviceSection = defineConfigSection('service', {
-  name: Type.String({ minLength: 1, default: 'keel-service', description: 'service name in logs, metrics and traces' }),
+  name: Type.String({
+    minLength: 1,
+    default: 'keel-service',
+    description: 'service name in logs, metrics and traces',
+  }),
   version: Type.String({ default: '0.0.0', description: 'defaults to package.json version' }),
 })
 
@@ -59,13 +63,16 @@ export const serverSection = defineConfigSection('server', {
 export const logSection = defineConfigSection(
   'log',
   {
-  level: Type.String({ default: 'info', description: 'level, then per-module levels: "info,keel:http=debug"' }),
-  format: Type.Union([Type.Literal('auto'), Type.Literal('json'), Type.Literal('pretty')], {
-    default: 'auto',
-    description: 'auto: pretty on a terminal outside prod, JSON otherwise',
-  }),
-  destination: Type.String({ default: 'stdout', description: 'stdout, stderr or a file path' }),
-  redact: Type.Array(Type.String(), { default: [], description: 'extra pino paths to redact' }),
+    level: Type.String({
+      default: 'info',
+      description: 'level, then per-module levels: "info,keel:http=debug"',
+    }),
+    format: Type.Union([Type.Literal('auto'), Type.Literal('json'), Type.Literal('pretty')], {
+      default: 'auto',
+      description: 'auto: pretty on a terminal outside prod, JSON otherwise',
+    }),
+    destination: Type.String({ default: 'stdout', description: 'stdout, stderr or a file path' }),
+    redact: Type.Array(Type.String(), { default: [], description: 'extra pino paths to redact' }),
   },
   { check: (log) => levelSpecProblems(log.level).map((message) => ({ key: 'level', message })) },
 )
@@ -86,7 +93,12 @@ export const tracingSection = defineConfigSection('tracing', {
     default: 'http://localhost:4318',
     description: 'OTLP/HTTP base URL; spans go to <endpoint>/v1/traces',
   }),
-  sampleRatio: Type.Number({ minimum: 0, maximum: 1, default: 1, description: 'parent-based ratio sampling' }),
+  sampleRatio: Type.Number({
+    minimum: 0,
+    maximum: 1,
+    default: 1,
+    description: 'parent-based ratio sampling',
+  }),
   headers: Type.Record(Type.String(), Type.String({ secret: true }), { default: {} }),
   exportTimeoutMs: Milliseconds(10_000, 'timeout for one export request'),
 })
@@ -97,7 +109,10 @@ export const healthSection = defineConfigSection('health', {
   healthPath: Type.String({ pattern: '^/', default: '/health' }),
   startupPath: Type.String({ pattern: '^/', default: '/startup' }),
   checkTimeoutMs: Milliseconds(2000, 'default timeout of one check'),
-  cacheMs: Milliseconds(1000, 'how long a check result is reused, so probe storms do not hammer dependencies'),
+  cacheMs: Milliseconds(
+    1000,
+    'how long a check result is reused, so probe storms do not hammer dependencies',
+  ),
 })
 
 export const shutdownSection = defineConfigSection('shutdown', {
@@ -106,7 +121,11 @@ export const shutdownSection = defineConfigSection('shutdown', {
   moduleTimeoutMs: Milliseconds(10_000, 'default stop deadline of one module'),
 })
 
-const connection = (what: string) => Type.Object({ url: Type.Optional(Secret({ description: what })) }, { additionalProperties: false, default: {} })
+const connection = (what: string) =>
+  Type.Object(
+    { url: Type.Optional(Secret({ description: what })) },
+    { additionalProperties: false, default: {} },
+  )
 
 /** The sections every Keel app has. Capabilities add theirs through modules. */
 export const kernelSections = [

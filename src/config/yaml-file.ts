@@ -33,7 +33,9 @@ export function readConfigFile(path: string, displayName: string): ConfigFile | 
   }
   const value = doc.toJS() ?? {}
   if (typeof value !== 'object' || Array.isArray(value)) {
-    return [fileIssue(`${displayName}: expected a mapping of sections at the top level, got ${typeOf(value)}`)]
+    return [
+      fileIssue(`${displayName}: expected a mapping of sections at the top level, got ${typeOf(value)}`),
+    ]
   }
   const lines = new Map<string, number>()
   collectLines(doc.contents, [], lines, lineCounter)
@@ -60,7 +62,17 @@ function collectLines(node: Node | null, path: string[], lines: Map<string, numb
   }
 }
 
-const fileIssue = (message: string): ConfigIssue => ({ code: 'KEEL_CONFIG_FILE_UNREADABLE', key: '', message })
+const fileIssue = (message: string): ConfigIssue => ({
+  code: 'KEEL_CONFIG_FILE_UNREADABLE',
+  key: '',
+  message,
+})
 
 export const typeOf = (value: unknown): string =>
-  value === null ? 'null' : Array.isArray(value) ? 'a list' : typeof value === 'object' ? 'a mapping' : JSON.stringify(value)
+  value === null
+    ? 'null'
+    : Array.isArray(value)
+      ? 'a list'
+      : typeof value === 'object'
+        ? 'a mapping'
+        : JSON.stringify(value)

@@ -1,5 +1,8 @@
 /** What a check may return: nothing (pass), `false` (fail), or a detail with a message. */
-export type CheckOutcome = void | boolean | { ok: boolean; message?: string; details?: Record<string, unknown> }
+export type CheckOutcome =
+  | void
+  | boolean
+  | { ok: boolean; message?: string; details?: Record<string, unknown> }
 
 /** A named health check. */
 export interface HealthCheck {

@@ -53,7 +53,10 @@ export class HealthRegistry {
 
   /** The registered checks' names and criticality, for the app description. */
   list(): Array<{ name: string; critical: boolean }> {
-    return [...this.#entries.values()].map(({ check }) => ({ name: check.name, critical: check.critical ?? true }))
+    return [...this.#entries.values()].map(({ check }) => ({
+      name: check.name,
+      critical: check.critical ?? true,
+    }))
   }
 
   /** Runs every check (or reuses a fresh cached result) and summarizes them. */
@@ -90,10 +93,18 @@ export class HealthRegistry {
     })
     const base = { name: check.name, critical: check.critical ?? true, checkedAt }
     try {
-      const outcome = await Promise.race([Promise.resolve().then(() => check.check(controller.signal)), timeout])
+      const outcome = await Promise.race([
+        Promise.resolve().then(() => check.check(controller.signal)),
+        timeout,
+      ])
       return { ...base, ...interpret(outcome), durationMs: elapsed(started) }
     } catch (error) {
-      return { ...base, status: 'fail', message: (error as Error)?.message ?? String(error), durationMs: elapsed(started) }
+      return {
+        ...base,
+        status: 'fail',
+        message: (error as Error)?.message ?? String(error),
+        durationMs: elapsed(started),
+      }
     } finally {
       clearTimeout(timer)
     }

@@ -100,7 +100,10 @@ function openDestination(options: LoggerOptions): DestinationStream {
   const { destination } = options
   const usePretty =
     options.format === 'pretty' ||
-    (options.format === 'auto' && options.allowPretty !== false && destination === 'stdout' && process.stdout.isTTY)
+    (options.format === 'auto' &&
+      options.allowPretty !== false &&
+      destination === 'stdout' &&
+      process.stdout.isTTY)
   if (destination === 'stdout' || destination === 'stderr') {
     const fd = destination === 'stdout' ? 1 : 2
     if (usePretty) return pretty({ destination: fd, sync: true, colorize: process.stdout.isTTY })

@@ -32,7 +32,9 @@ export function levelSpecProblems(spec: string): string[] {
     const [name, value] = part.includes('=') ? part.split('=', 2) : [undefined, part]
     if (name !== undefined && name === '') problems.push(`"${part}" has no module name before "="`)
     else if (!value || !isLevel(value.toLowerCase())) {
-      problems.push(`unknown level "${value ?? ''}"${name ? ` for module ${name}` : ''} (use ${logLevels.join(', ')})`)
+      problems.push(
+        `unknown level "${value ?? ''}"${name ? ` for module ${name}` : ''} (use ${logLevels.join(', ')})`,
+      )
     }
   }
   return problems

@@ -20,7 +20,10 @@ export interface HttpMetrics {
 }
 
 /** Creates the app's registry with process/runtime defaults and the HTTP RED metrics. */
-export function createMetrics(options: { defaultMetrics: boolean; labels?: Record<string, string> }): KeelMetrics {
+export function createMetrics(options: {
+  defaultMetrics: boolean
+  labels?: Record<string, string>
+}): KeelMetrics {
   const registry = new Registry()
   if (options.labels) registry.setDefaultLabels(options.labels)
   if (options.defaultMetrics) collectDefaultMetrics({ register: registry })

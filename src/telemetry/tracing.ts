@@ -66,15 +66,21 @@ const disabled: Tracing = {
  */
 export async function createTracing(options: TracingOptions): Promise<Tracing> {
   if (!options.enabled) return disabled
-  const [sdk, { OTLPTraceExporter }, { resourceFromAttributes }, semconv, { W3CTraceContextPropagator }, hooks] =
-    await Promise.all([
-      import('@opentelemetry/sdk-trace-base'),
-      import('@opentelemetry/exporter-trace-otlp-http'),
-      import('@opentelemetry/resources'),
-      import('@opentelemetry/semantic-conventions'),
-      import('@opentelemetry/core'),
-      import('@opentelemetry/context-async-hooks'),
-    ])
+  const [
+    sdk,
+    { OTLPTraceExporter },
+    { resourceFromAttributes },
+    semconv,
+    { W3CTraceContextPropagator },
+    hooks,
+  ] = await Promise.all([
+    import('@opentelemetry/sdk-trace-base'),
+    import('@opentelemetry/exporter-trace-otlp-http'),
+    import('@opentelemetry/resources'),
+    import('@opentelemetry/semantic-conventions'),
+    import('@opentelemetry/core'),
+    import('@opentelemetry/context-async-hooks'),
+  ])
   const exporter = new OTLPTraceExporter({
     url: `${options.endpoint.replace(/\/+$/, '')}/v1/traces`,
     headers: options.headers,
@@ -103,7 +109,11 @@ export async function createTracing(options: TracingOptions): Promise<Tracing> {
         method,
         {
           kind: SpanKind.SERVER,
-          attributes: { 'http.request.method': method, 'url.path': path, 'user_agent.original': headers['user-agent'] },
+          attributes: {
+            'http.request.method': method,
+            'url.path': path,
+            'user_agent.original': headers['user-agent'],
+          },
         },
         parent,
       )

@@ -36,7 +36,9 @@ export class HttpServer {
 
   constructor(options: HttpServerOptions) {
     this.#options = options
-    this.server = createServer({ requestTimeout: options.requestTimeoutMs }, (req, res) => this.#onRequest(req, res))
+    this.server = createServer({ requestTimeout: options.requestTimeoutMs }, (req, res) =>
+      this.#onRequest(req, res),
+    )
     this.server.keepAliveTimeout = options.keepAliveTimeoutMs
     this.server.on('connection', (socket: Socket) => {
       this.#sockets.add(socket)
@@ -50,9 +52,19 @@ export class HttpServer {
       const onError = (error: NodeJS.ErrnoException) => {
         this.server.off('listening', onListening)
         if (error.code === 'EADDRINUSE') {
-          reject(new KeelError('KEEL_PORT_IN_USE', `${what}: port ${port} on ${host} is already in use`, { cause: error }))
+          reject(
+            new KeelError('KEEL_PORT_IN_USE', `${what}: port ${port} on ${host} is already in use`, {
+              cause: error,
+            }),
+          )
         } else {
-          reject(new KeelError('KEEL_LISTEN_FAILED', `${what}: cannot listen on ${host}:${port}: ${error.code ?? error.message}`, { cause: error }))
+          reject(
+            new KeelError(
+              'KEEL_LISTEN_FAILED',
+              `${what}: cannot listen on ${host}:${port}: ${error.code ?? error.message}`,
+              { cause: error },
+            ),
+          )
         }
       }
       const onListening = () => {
@@ -113,7 +125,8 @@ export class HttpServer {
     if (this.#isDraining) res.setHeader('connection', 'close')
 
     const tracing = this.#options.tracing()
-    const span = tracing.enabled && !route?.internal ? tracing.startServerSpan(method, path, req.headers) : undefined
+    const span =
+      tracing.enabled && !route?.internal ? tracing.startServerSpan(method, path, req.headers) : undefined
     const caller = span ? undefined : parseTraceparent(req.headers.traceparent as string | undefined)
     const context = {
       requestId,
@@ -133,10 +146,16 @@ export class HttpServer {
           }
           return finish()
         }
-        this.#invoke(match.route, match.params, req, res, method, path, q === -1 ? '' : url.slice(q + 1), requestId).then(
-          finish,
-          finish,
-        )
+        this.#invoke(
+          match.route,
+          match.params,
+          req,
+          res,
+          method,
+          path,
+          q === -1 ? '' : url.slice(q + 1),
+          requestId,
+        ).then(finish, finish)
       }
       if (span) span.run(handle)
       else handle()
@@ -193,7 +212,14 @@ export class HttpServer {
   #finish(
     req: IncomingMessage,
     res: ServerResponse,
-    r: { started: number; method: string; url: string; route?: RouteDefinition; span?: ServerSpan; error?: unknown },
+    r: {
+      started: number
+      method: string
+      url: string
+      route?: RouteDefinition
+      span?: ServerSpan
+      error?: unknown
+    },
   ): void {
     const seconds = (performance.now() - r.started) / 1000
     const status = res.statusCode
@@ -202,7 +228,10 @@ export class HttpServer {
     r.span?.end(status, r.route?.path, r.error)
     const log = this.#options.log
     if (status >= 500 && r.error !== undefined) {
-      log.error({ err: r.error, method: r.method, url: redactUrl(r.url), route: r.route?.path }, 'request failed')
+      log.error(
+        { err: r.error, method: r.method, url: redactUrl(r.url), route: r.route?.path },
+        'request failed',
+      )
     }
     if (!this.#options.accessLog) return
     const level = r.route?.internal ? 'debug' : 'info'

@@ -36,10 +36,18 @@ const titles: Record<number, string> = {
 
 /** `KEEL_NOT_FOUND` → `urn:keel:problem:not-found`. */
 export const problemType = (code: string): string =>
-  `urn:keel:problem:${code.replace(/^KEEL_/, '').toLowerCase().replaceAll('_', '-')}`
+  `urn:keel:problem:${code
+    .replace(/^KEEL_/, '')
+    .toLowerCase()
+    .replaceAll('_', '-')}`
 
 /** Builds problem details for a code and status. */
-export function problem(code: KeelErrorCode | string, status: number, detail?: string, extra: Record<string, unknown> = {}): ProblemDetails {
+export function problem(
+  code: KeelErrorCode | string,
+  status: number,
+  detail?: string,
+  extra: Record<string, unknown> = {},
+): ProblemDetails {
   return { type: problemType(code), title: titles[status] ?? 'Error', status, detail, code, ...extra }
 }
 
@@ -49,11 +57,19 @@ export function problem(code: KeelErrorCode | string, status: number, detail?: s
  */
 export function problemFromError(error: unknown): ProblemDetails {
   if (isKeelError(error) && error.status < 500) return problem(error.code, error.status, error.message)
-  return problem('KEEL_INTERNAL', 500, 'The server failed to handle the request. The request id identifies it in the logs.')
+  return problem(
+    'KEEL_INTERNAL',
+    500,
+    'The server failed to handle the request. The request id identifies it in the logs.',
+  )
 }
 
 /** Writes `details` as an `application/problem+json` response. */
-export function sendProblem(res: ServerResponse, details: ProblemDetails, headers: Record<string, string> = {}): void {
+export function sendProblem(
+  res: ServerResponse,
+  details: ProblemDetails,
+  headers: Record<string, string> = {},
+): void {
   const body = JSON.stringify(details)
   res.statusCode = details.status
   for (const [name, value] of Object.entries(headers)) res.setHeader(name, value)

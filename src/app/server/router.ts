@@ -20,7 +20,10 @@ export class Router {
       throw new KeelError('KEEL_ROUTE_INVALID', `route ${String(route.path)}: path must start with "/"`)
     }
     if (typeof route.handler !== 'function') {
-      throw new KeelError('KEEL_ROUTE_INVALID', `route ${route.method} ${route.path}: handler must be a function`)
+      throw new KeelError(
+        'KEEL_ROUTE_INVALID',
+        `route ${route.method} ${route.path}: handler must be a function`,
+      )
     }
     if (this.#tree.hasRoute(route.method, route.path)) {
       throw new KeelError('KEEL_ROUTE_INVALID', `route ${route.method} ${route.path} is already defined`)

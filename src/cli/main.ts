@@ -1,0 +1,84 @@
+import { parseArgs } from 'node:util'
+import { ConfigError, formatIssue } from '../config/index.ts'
+import { isKeelError } from '../errors/index.ts'
+import { configCommand, configHelp } from './commands/config.ts'
+import { usageError } from './usage-error.ts'
+
+const help = `keel: the Keel toolchain
+
+Usage: keel <command> [flags]
+
+Commands:
+  config     print the effective configuration with the source of each value
+
+Run keel <command> --help for a command's flags.
+Exit codes: 0 success, 1 the command found a problem, 2 bad arguments.`
+
+/** Runs the CLI with `argv` (without node and script); returns the exit code. */
+export async function main(argv: string[], out = process.stdout, err = process.stderr): Promise<number> {
+  const [command, ...rest] = argv
+  try {
+    switch (command) {
+      case undefined:
+      case '--help':
+      case '-h':
+      case 'help':
+        out.write(`${help}\n`)
+        return command === undefined ? 2 : 0
+      case 'config': {
+        const { values } = parseFlags(rest, {
+          profile: { type: 'string' },
+          root: { type: 'string' },
+          entry: { type: 'string' },
+          json: { type: 'boolean' },
+          help: { type: 'boolean', short: 'h' },
+        })
+        if (values.help) {
+          out.write(`${configHelp}\n`)
+          return 0
+        }
+        out.write(`${await configCommand(values as Record<string, string>, Boolean(out.isTTY))}\n`)
+        return 0
+      }
+      default:
+        throw usageError(`unknown command "${command}" (run keel --help)`)
+    }
+  } catch (error) {
+    return report(error, argv.includes('--json'), out, err)
+  }
+}
+
+type FlagSpec = Record<string, { type: 'string' | 'boolean'; short?: string }>
+
+function parseFlags(args: string[], options: FlagSpec) {
+  try {
+    return parseArgs({ args, options, allowPositionals: false, strict: true })
+  } catch (error) {
+    throw usageError((error as Error).message.replace(/^Unknown option/, 'unknown flag'))
+  }
+}
+
+function report(
+  error: unknown,
+  json: boolean,
+  out: NodeJS.WritableStream,
+  err: NodeJS.WritableStream,
+): number {
+  const code = isKeelError(error) && error.code === 'KEEL_CLI_USAGE' ? 2 : 1
+  if (json && error instanceof ConfigError) {
+    out.write(
+      `${JSON.stringify({ error: error.code, issues: error.issues.map((i) => ({ ...i, text: formatIssue(i) })) }, null, 2)}\n`,
+    )
+  } else if (json && isKeelError(error)) {
+    out.write(`${JSON.stringify({ error: error.code, message: error.message })}\n`)
+  } else if (isKeelError(error)) {
+    err.write(`keel: ${error.message}\n`)
+  } else {
+    err.write(`keel: unexpected error: ${(error as Error)?.stack ?? error}\n`)
+  }
+  return code
+}
+
+if (process.argv[1] && import.meta.url.endsWith(process.argv[1].replace(/\\/g, '/'))) {
+  process.exitCode = await main(process.argv.slice(2))
+}

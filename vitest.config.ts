@@ -1,7 +1,7 @@
 import { defineConfig } from 'vitest/config'
 
 // Tests import `keel/*` as users do; the `source` condition maps those imports to src/*.ts.
-const conditions = ['source', 'import', 'module', 'node', 'default']
+const conditions = ['source', 'node', 'import', 'default']
 
 export default defineConfig({
   resolve: { conditions },

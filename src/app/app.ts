@@ -190,6 +190,7 @@ export class App {
    */
   async start(): Promise<AppAddress> {
     this.#assertState('created', 'start')
+    this.checkConfig()
     this.#lifecycle.moveTo('starting')
     const { server, metrics, service, tracing } = this.#config.values
     try {
@@ -390,9 +391,18 @@ export class App {
       throw new KeelError('KEEL_APP_STATE', `cannot ${action}: the app is ${this.state}`)
   }
 
-  #loadConfig(): LoadedConfig<AppConfig> {
+  /**
+   * Validates the configuration strictly, now that every module has declared its section:
+   * a keel.yaml section no module claims is an error. `start()` calls this; so does the CLI.
+   */
+  checkConfig(): LoadedConfig<AppConfig> {
+    this.#config = this.#loadConfig(false)
+    return this.#config
+  }
+
+  #loadConfig(ignoreUnknownSections = true): LoadedConfig<AppConfig> {
     const sections = this.#modules.flatMap((m) => (m.config ? [m.config] : []))
-    return loadConfig<AppConfig>({ ...this.#configOptions, sections })
+    return loadConfig<AppConfig>({ ...this.#configOptions, sections, ignoreUnknownSections })
   }
 }
 

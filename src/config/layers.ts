@@ -9,6 +9,8 @@ export interface Leaf {
   path: string[]
   value: unknown
   source: ValueSource
+  /** The source of an ancestor path in the same layer (for errors about a parent key). */
+  sourceOf?: (path: string[]) => ValueSource
 }
 
 /** Flattens a plain object to leaves. Arrays and scalars are leaves; objects recurse. */
@@ -28,7 +30,7 @@ export function leavesOf(
     ) {
       leaves.push(...leavesOf(child as Record<string, unknown>, sourceOf, path))
     } else {
-      leaves.push({ path, value: child, source: sourceOf(path) })
+      leaves.push({ path, value: child, source: sourceOf(path), sourceOf })
     }
   }
   return leaves

@@ -24,6 +24,11 @@ export interface LoadConfigOptions {
   overrides?: Record<string, unknown>
   /** Sections capabilities add to the kernel's. */
   sections?: readonly ConfigSection[]
+  /**
+   * Tolerate top-level sections no schema declares yet. The app loads this way while modules
+   * are still being added with `use()`, then checks strictly at start.
+   */
+  ignoreUnknownSections?: boolean
 }
 
 /** One effective value, as `keel config` prints it. */
@@ -98,7 +103,10 @@ export function loadConfig<T = KernelConfig & Record<string, unknown>>(
   layers.push(envLeaves(env, schema))
   if (options.overrides) layers.push(leavesOf(options.overrides, () => ({ kind: 'override' })))
 
-  for (const layer of layers.slice(1)) issues.push(...unknownKeys(layer, schema))
+  for (const layer of layers.slice(1)) {
+    const unknown = unknownKeys(layer, schema)
+    issues.push(...(options.ignoreUnknownSections ? unknown.filter((i) => i.key.includes('.')) : unknown))
+  }
   const { value, sources } = merge(layers)
   const sourceOf = (key: string) => findSource(sources, key)
   const reported = new Set(issues.map((issue) => issue.key))
@@ -220,7 +228,7 @@ function unknownKeys(leaves: Leaf[], schema: TObject): ConfigIssue[] {
       code: 'KEEL_CONFIG_INVALID',
       key,
       message: `${scope}${hint ? `; did you mean "${hint}"?` : ''}`,
-      source: leaf.source,
+      source: leaf.sourceOf?.(leaf.path.slice(0, unknownAt + 1)) ?? leaf.source,
     })
   }
   return issues

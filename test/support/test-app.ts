@@ -21,8 +21,9 @@ export function testApp(options: CreateAppOptions & { yaml?: string } = {}): {
     ...options,
     root,
     logStream: logs,
+    // A short keep-alive lets fetch() drop idle sockets quickly, so stop() need not wait for them.
     overrides: {
-      server: { port: 0, host: '127.0.0.1' },
+      server: { port: 0, host: '127.0.0.1', keepAliveTimeoutMs: 1000 },
       metrics: { defaultMetrics: false },
       ...options.overrides,
     },

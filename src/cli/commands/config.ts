@@ -27,7 +27,7 @@ export async function configCommand(flags: ConfigFlags, isTty: boolean): Promise
   let config: LoadedConfig<unknown>
   if (flags.entry) {
     const app = await loadEntry(flags.entry)
-    config = app.config
+    config = app.checkConfig()
   } else {
     config = loadConfig({ root: flags.root, profile: flags.profile })
   }

@@ -3,6 +3,17 @@ import { Counter, collectDefaultMetrics, Gauge, Histogram, Registry } from 'prom
 /** Buckets for request latency in seconds: 1 ms to 10 s, dense where web latencies live. */
 export const httpDurationBuckets = [0.001, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10]
 
+/**
+ * prom-client's default metrics include gauges named `*_total`, which Prometheus reserves for
+ * counters (`promtool check metrics` rejects them). Each is the sum of a per-type gauge that stays
+ * (`nodejs_active_handles{type}` …), so `sum(nodejs_active_handles)` gives the same number.
+ */
+const misnamedDefaultMetrics = [
+  'nodejs_active_handles_total',
+  'nodejs_active_requests_total',
+  'nodejs_active_resources_total',
+]
+
 /** The metrics every app has, on a registry of its own (no global state). */
 export interface KeelMetrics {
   readonly registry: Registry
@@ -26,7 +37,10 @@ export function createMetrics(options: {
 }): KeelMetrics {
   const registry = new Registry()
   if (options.labels) registry.setDefaultLabels(options.labels)
-  if (options.defaultMetrics) collectDefaultMetrics({ register: registry })
+  if (options.defaultMetrics) {
+    collectDefaultMetrics({ register: registry })
+    for (const name of misnamedDefaultMetrics) registry.removeSingleMetric(name)
+  }
   return {
     registry,
     http: createHttpMetrics(registry),

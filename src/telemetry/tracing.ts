@@ -62,7 +62,8 @@ const disabled: Tracing = {
  * Creates tracing from config. When enabled it loads the OpenTelemetry SDK (lazily, so apps
  * without tracing never load it), exports over OTLP/HTTP with batching, samples parent-based by
  * ratio, and registers the W3C trace-context propagator and an AsyncLocalStorage context manager
- * globally, so user code calling `trace.getActiveSpan()` sees the request span.
+ * globally (shared with other traced apps in the process, see {@link acquireGlobals}), so user
+ * code calling `trace.getActiveSpan()` sees the request span.
  */
 export async function createTracing(options: TracingOptions): Promise<Tracing> {
   if (!options.enabled) return disabled
@@ -94,11 +95,13 @@ export async function createTracing(options: TracingOptions): Promise<Tracing> {
     sampler: new sdk.ParentBasedSampler({ root: new sdk.TraceIdRatioBasedSampler(options.sampleRatio) }),
     spanProcessors: [new sdk.BatchSpanProcessor(exporter)],
   })
-  const contextManager = new hooks.AsyncLocalStorageContextManager().enable()
-  context.setGlobalContextManager(contextManager)
-  propagation.setGlobalPropagator(new W3CTraceContextPropagator())
-  trace.setGlobalTracerProvider(provider)
+  acquireGlobals(() => {
+    context.setGlobalContextManager(new hooks.AsyncLocalStorageContextManager().enable())
+    propagation.setGlobalPropagator(new W3CTraceContextPropagator())
+    trace.setGlobalTracerProvider(provider)
+  })
   const tracer = provider.getTracer('keel', options.serviceVersion)
+  let isShutDown = false
 
   return {
     enabled: true,
@@ -140,10 +143,39 @@ export async function createTracing(options: TracingOptions): Promise<Tracing> {
       }
     },
     async shutdown() {
-      await provider.shutdown()
-      trace.disable()
-      propagation.disable()
-      context.disable()
+      if (isShutDown) return
+      isShutDown = true
+      try {
+        await provider.shutdown()
+      } finally {
+        releaseGlobals()
+      }
     },
   }
+}
+
+/**
+ * The OpenTelemetry context manager, propagator and tracer provider are process globals, shared
+ * by every traced app in the process (tests, or several apps in one server). The first app to
+ * start registers them; they are removed only when the last one shuts down, so stopping one app
+ * does not break context propagation in the others. The global tracer provider stays the first
+ * app's: with several traced apps, use `app.tracing.tracer` rather than `trace.getTracer()`.
+ * The count lives on globalThis so two copies of the package share it, as the OTel globals do.
+ */
+const globalsKey = Symbol.for('keel.telemetry.tracingGlobals')
+type GlobalsHolder = { [globalsKey]?: { users: number } }
+
+function acquireGlobals(register: () => void): void {
+  const holder = globalThis as GlobalsHolder
+  holder[globalsKey] ??= { users: 0 }
+  if (holder[globalsKey].users++ === 0) register()
+}
+
+function releaseGlobals(): void {
+  const state = (globalThis as GlobalsHolder)[globalsKey]
+  if (!state || state.users === 0) return
+  if (--state.users > 0) return
+  trace.disable()
+  propagation.disable()
+  context.disable()
 }

@@ -12,6 +12,7 @@ export interface ReceivedSpan {
   kind: number
   attributes: Record<string, unknown>
   status: { code?: number; message?: string }
+  events: Array<{ name: string; attributes: Record<string, unknown> }>
   resource: Record<string, unknown>
   scope: { name?: string; version?: string }
 }
@@ -42,6 +43,7 @@ interface OtlpExport {
         kind: number
         attributes?: OtlpAttribute[]
         status?: { code?: number; message?: string }
+        events?: Array<{ name: string; attributes?: OtlpAttribute[] }>
       }>
     }>
   }>
@@ -108,6 +110,7 @@ function flatten(data: OtlpExport): ReceivedSpan[] {
         kind: span.kind,
         attributes: attributes(span.attributes),
         status: span.status ?? {},
+        events: (span.events ?? []).map((e) => ({ name: e.name, attributes: attributes(e.attributes) })),
         resource,
         scope: ss.scope ?? {},
       })),

@@ -23,10 +23,18 @@ export function testApp(options: CreateAppOptions & { yaml?: string } = {}): {
     logStream: logs,
     // A short keep-alive lets fetch() drop idle sockets quickly, so stop() need not wait for them.
     overrides: {
-      server: { port: 0, host: '127.0.0.1', keepAliveTimeoutMs: 1000 },
-      metrics: { defaultMetrics: false },
       ...options.overrides,
+      server: {
+        port: 0,
+        host: '127.0.0.1',
+        keepAliveTimeoutMs: 1000,
+        ...section(options.overrides, 'server'),
+      },
+      metrics: { defaultMetrics: false, ...section(options.overrides, 'metrics') },
     },
   })
   return { app, logs, root }
 }
+
+const section = (overrides: Record<string, unknown> | undefined, name: string) =>
+  (overrides?.[name] ?? {}) as Record<string, unknown>

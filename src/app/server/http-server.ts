@@ -189,7 +189,9 @@ export class HttpServer {
       status: 200,
       header: (name, value) => res.setHeader(name, value),
     }
-    this.#options.metrics?.inFlight.inc()
+    // Probes and scrapes would otherwise always see themselves in flight.
+    const inFlight = route.internal ? undefined : this.#options.metrics?.inFlight
+    inFlight?.inc()
     try {
       const body = await route.handler(ctx)
       if (!res.headersSent) sendBody(res, ctx.status, body)
@@ -205,7 +207,7 @@ export class HttpServer {
       }
       return error
     } finally {
-      this.#options.metrics?.inFlight.dec()
+      inFlight?.dec()
     }
   }
 

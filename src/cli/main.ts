@@ -14,8 +14,15 @@ Commands:
 Run keel <command> --help for a command's flags.
 Exit codes: 0 success, 1 the command found a problem, 2 bad arguments.`
 
+/** Where the CLI writes; `isTTY` turns on emphasis. Any writable stream works (tests pass their own). */
+export type CliOutput = NodeJS.WritableStream & { isTTY?: boolean }
+
 /** Runs the CLI with `argv` (without node and script); returns the exit code. */
-export async function main(argv: string[], out = process.stdout, err = process.stderr): Promise<number> {
+export async function main(
+  argv: string[],
+  out: CliOutput = process.stdout,
+  err: CliOutput = process.stderr,
+): Promise<number> {
   const [command, ...rest] = argv
   try {
     switch (command) {

@@ -42,20 +42,28 @@ export function leavesOf(
  */
 export function interpolateLeaves(leaves: Leaf[], schema: TSchema, env: NodeJS.ProcessEnv): ConfigIssue[] {
   const issues: ConfigIssue[] = []
+  const resolve = (text: string, path: string[], source: ValueSource): unknown => {
+    const result = interpolate(text, env)
+    for (const name of result.missing) {
+      issues.push({
+        code: 'KEEL_CONFIG_MISSING_VAR',
+        key: path.join('.'),
+        message: `variable ${name} is not set and \${${name}} has no default (write \${${name}:default} to give one)`,
+        source,
+      })
+    }
+    return result.changed ? coerce(result.text, schemaAt(schema, path).schema) : text
+  }
   for (const leaf of leaves) {
     if (typeof leaf.value === 'string') {
-      const result = interpolate(leaf.value, env)
-      for (const name of result.missing) {
-        issues.push({
-          code: 'KEEL_CONFIG_MISSING_VAR',
-          key: leaf.path.join('.'),
-          message: `variable ${name} is not set and \${${name}} has no default (write \${${name}:default} to give one)`,
-          source: leaf.source,
-        })
-      }
-      if (result.changed) leaf.value = coerce(result.text, schemaAt(schema, leaf.path).schema)
+      leaf.value = resolve(leaf.value, leaf.path, leaf.source)
     } else if (Array.isArray(leaf.value)) {
-      leaf.value = leaf.value.map((item) => (typeof item === 'string' ? interpolate(item, env).text : item))
+      // List items are interpolated too, and an unset variable in one is as fatal as anywhere else.
+      leaf.value = leaf.value.map((item, index) => {
+        if (typeof item !== 'string') return item
+        const path = [...leaf.path, String(index)]
+        return resolve(item, path, leaf.sourceOf?.(path) ?? leaf.source)
+      })
     }
   }
   return issues

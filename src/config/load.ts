@@ -1,12 +1,13 @@
 import { readFileSync } from 'node:fs'
-import { join, relative } from 'node:path'
+import { isAbsolute, join, relative } from 'node:path'
 import { type TObject, type TSchema, Type } from '@sinclair/typebox'
 import { Value, ValueErrorType } from '@sinclair/typebox/value'
+import { isSecretKey } from '../log/redact.ts'
 import { ConfigError, type ConfigIssue } from './config-error.ts'
 import { didYouMean } from './did-you-mean.ts'
 import { envLeaves, interpolateLeaves, type Leaf, leavesOf } from './layers.ts'
 import { builtInProfiles, type ConfigSection, type KernelConfig, kernelSections } from './schema.ts'
-import { isSecret, propertyNames, schemaAt } from './schema-walk.ts'
+import { isSecret, propertyNames, schemaAt, takesKeys } from './schema-walk.ts'
 import { keyOf, type ValueSource } from './source.ts'
 import { readConfigFile, typeOf } from './yaml-file.ts'
 
@@ -69,7 +70,7 @@ export function loadConfig<T = KernelConfig & Record<string, unknown>>(
 ): LoadedConfig<T> {
   const root = options.root ?? process.cwd()
   const env = options.env ?? process.env
-  const profile = options.profile ?? env.KEEL_PROFILE ?? 'dev'
+  const profile = options.profile || env.KEEL_PROFILE || 'dev'
   const sections = [...kernelSections, ...(options.sections ?? [])]
   const schema = buildSchema(sections)
   const issues: ConfigIssue[] = []
@@ -81,18 +82,25 @@ export function loadConfig<T = KernelConfig & Record<string, unknown>>(
   ]
 
   const filePath = join(root, options.file ?? 'keel.yaml')
-  const file = readConfigFile(filePath, relative(process.cwd(), filePath) || filePath)
+  const file = readConfigFile(filePath, displayPath(filePath))
   if (Array.isArray(file)) throw new ConfigError(file)
   if (file) {
     const { profiles, ...sections } = file.value
-    const fileLeaves = leavesOf(sections, (path) => ({
+    const fileSource = (path: string[]): ValueSource => ({
       kind: 'file',
       file: file.displayName,
       line: file.lineOf(path),
-    }))
+    })
+    const profileSource = (path: string[]): ValueSource => ({
+      kind: 'profile',
+      profile,
+      file: file.displayName,
+      line: file.lineOf(['profiles', profile, ...path]),
+    })
+    const fileLeaves = leavesOf(sections, fileSource)
     layers.push(fileLeaves)
     issues.push(...interpolateLeaves(fileLeaves, schema, env))
-    const profileLeaves = readProfile(profiles, profile, file, issues)
+    const profileLeaves = readProfile(profiles, profile, file, issues, profileSource, options.profile)
     layers.push(profileLeaves)
     issues.push(...interpolateLeaves(profileLeaves, schema, env))
   } else if (options.file) {
@@ -110,9 +118,17 @@ export function loadConfig<T = KernelConfig & Record<string, unknown>>(
   const { value, sources } = merge(layers)
   const sourceOf = (key: string) => findSource(sources, key)
   const reported = new Set(issues.map((issue) => issue.key))
-  const badTypes = typeIssues(schema, value, sourceOf).filter((issue) => !reported.has(issue.key))
-  issues.push(...badTypes)
-  if (badTypes.length === 0) issues.push(...sectionChecks(sections, value, sourceOf))
+  const badTypes = typeIssues(schema, value, sourceOf)
+  issues.push(...badTypes.filter((issue) => !reported.has(issue.key)))
+  // A section's own check may assume its schema holds, so it runs only on well-typed sections.
+  const badSections = new Set(badTypes.map((issue) => issue.key.split('.')[0]))
+  issues.push(
+    ...sectionChecks(
+      sections.filter((s) => !badSections.has(s.name)),
+      value,
+      sourceOf,
+    ),
+  )
   if (issues.length > 0) throw new ConfigError(issues)
 
   return {
@@ -129,7 +145,7 @@ export function loadConfig<T = KernelConfig & Record<string, unknown>>(
             key,
             value: valueAt(value, path),
             source,
-            isSecret: isSecret(schemaAt(schema, path).schema),
+            isSecret: isSecretAt(schema, path),
           }
         })
         .sort((a, b) => a.key.localeCompare(b.key)),
@@ -179,6 +195,8 @@ function readProfile(
     lineOf: (p: readonly string[]) => number | undefined
   },
   issues: ConfigIssue[],
+  sourceOf: (path: string[]) => ValueSource,
+  explicitProfile: string | undefined,
 ): Leaf[] {
   if (profiles === undefined) return []
   if (profiles === null || typeof profiles !== 'object' || Array.isArray(profiles)) {
@@ -198,18 +216,14 @@ function readProfile(
         code: 'KEEL_CONFIG_UNKNOWN_PROFILE',
         key: 'profiles',
         message: `profile "${profile}" is not defined (defined: ${Object.keys(profiles).join(', ') || 'none'})${hint ? `; did you mean "${hint}"?` : ''}`,
-        source: { kind: 'env', name: 'KEEL_PROFILE' },
+        // Named by KEEL_PROFILE, unless the caller chose it (--profile, createApp({ profile })).
+        source: explicitProfile ? undefined : { kind: 'env', name: 'KEEL_PROFILE' },
       })
     }
     return []
   }
   if (chosen === null || typeof chosen !== 'object' || Array.isArray(chosen)) return []
-  return leavesOf(chosen as Record<string, unknown>, (path) => ({
-    kind: 'profile',
-    profile,
-    file: file.displayName,
-    line: file.lineOf(['profiles', profile, ...path]),
-  }))
+  return leavesOf(chosen as Record<string, unknown>, sourceOf)
 }
 
 function unknownKeys(leaves: Leaf[], schema: TObject): ConfigIssue[] {
@@ -222,6 +236,8 @@ function unknownKeys(leaves: Leaf[], schema: TObject): ConfigIssue[] {
     if (seen.has(key)) continue
     seen.add(key)
     const parent = schemaAt(schema, leaf.path.slice(0, unknownAt)).schema
+    // Keys under a scalar (`level: { root: info }`) are a wrong type, which validation reports.
+    if (parent && !takesKeys(parent)) continue
     const hint = parent && didYouMean(leaf.path[unknownAt]!, propertyNames(parent))
     const scope = unknownAt === 0 ? 'unknown section' : 'unknown key'
     issues.push({
@@ -283,21 +299,31 @@ function typeIssues(
     const key = error.path.split('/').slice(1).join('.')
     if (seen.has(key)) continue
     seen.add(key)
-    const expected =
-      describeExpected(error.schema) ?? error.message.charAt(0).toLowerCase() + error.message.slice(1)
+    const described = describeExpected(error.schema)
+    const expected = described
+      ? `expected ${described}`
+      : error.message.charAt(0).toLowerCase() + error.message.slice(1)
+    // A secret's value never appears in an error message, even a wrong one.
+    const got = isSecretAt(schema, key.split('.')) ? kindOf(error.value) : typeOf(error.value)
     issues.push({
       code: 'KEEL_CONFIG_INVALID',
       key,
-      message: `${expected}, got ${typeOf(error.value)}`,
+      message: `${expected}, got ${got}`,
       source: sourceOf(key),
     })
   }
   return issues
 }
 
+/** What a schema accepts, in words: `integer 0-65535 or null`, `one of "auto", "json"`. */
 function describeExpected(schema: TSchema): string | undefined {
-  if (Array.isArray(schema.anyOf) && schema.anyOf.every((s: TSchema) => s.const !== undefined)) {
-    return `expected one of ${schema.anyOf.map((s: TSchema) => JSON.stringify(s.const)).join(', ')}`
+  if (Array.isArray(schema.anyOf)) {
+    const members = schema.anyOf as TSchema[]
+    if (members.every((s) => s.const !== undefined)) {
+      return `one of ${members.map((s) => JSON.stringify(s.const)).join(', ')}`
+    }
+    const described = members.map(describeExpected)
+    return described.every((d) => d !== undefined) ? described.join(' or ') : undefined
   }
   if (schema.type === 'integer' || schema.type === 'number') {
     const range =
@@ -306,10 +332,32 @@ function describeExpected(schema: TSchema): string | undefined {
         : schema.minimum !== undefined
           ? ` >= ${schema.minimum}`
           : ''
-    return `expected ${schema.type}${range}`
+    return `${schema.type}${range}`
   }
-  if (schema.pattern !== undefined) return `expected a string matching ${schema.pattern}`
+  if (schema.pattern !== undefined) return `a string matching ${schema.pattern}`
+  if (schema.type === 'null' || schema.type === 'boolean' || schema.type === 'string') return schema.type
   return undefined
+}
+
+/** True when the value at `path` is secret: marked so in the schema, or named like a secret. */
+function isSecretAt(schema: TSchema, path: readonly string[]): boolean {
+  return isSecret(schemaAt(schema, path).schema) || (path.length > 0 && isSecretKey(path.at(-1)!))
+}
+
+/** The kind of a value without the value itself, for secrets: `a string`, `a number`. */
+const kindOf = (value: unknown): string =>
+  value === null
+    ? 'null'
+    : Array.isArray(value)
+      ? 'a list'
+      : typeof value === 'object'
+        ? 'a mapping'
+        : `a ${typeof value}`
+
+/** A config file's name as users see it: relative to the working directory when inside it. */
+function displayPath(path: string): string {
+  const shown = relative(process.cwd(), path)
+  return shown && !shown.startsWith('..') && !isAbsolute(shown) ? shown : path
 }
 
 function sectionChecks(

@@ -1,3 +1,6 @@
+/** Query parameters that carry credentials: `password`, `api_key`, `X-Amz-Signature`, `sessionid`, … */
+const secretParameter = /pass|pwd|secret|token|key|sig|auth|credential|session/i
+
 /** The text shown instead of a secret. */
 export const REDACTED = '[REDACTED]'
 
@@ -13,7 +16,7 @@ export function redactSecret(value: unknown): unknown {
     if (url.password) url.password = REDACTED
     else if (url.username) url.username = REDACTED
     for (const key of [...url.searchParams.keys()]) {
-      if (/pass|secret|token|key/i.test(key)) url.searchParams.set(key, REDACTED)
+      if (secretParameter.test(key)) url.searchParams.set(key, REDACTED)
     }
     return decodeURIComponent(url.toString())
   } catch {

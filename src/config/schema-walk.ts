@@ -25,6 +25,11 @@ export function propertyNames(schema: TSchema): string[] {
   return objectsOf(schema).flatMap((o) => Object.keys((o.properties as object | undefined) ?? {}))
 }
 
+/** True when `schema` (or a union member) is an object, so keys below it make sense. */
+export function takesKeys(schema: TSchema): boolean {
+  return objectsOf(schema).length > 0
+}
+
 /** True when `schema` is an object that takes arbitrary keys (a record). */
 export function isOpenObject(schema: TSchema): boolean {
   return objectsOf(schema).some(

@@ -1,5 +1,6 @@
 import { type Static, type TObject, type TProperties, type TSchema, Type } from '@sinclair/typebox'
 import { levelSpecProblems } from '../log/level-spec.ts'
+import { redactPathProblems } from '../log/redact-paths.ts'
 
 /**
  * Marks a string as a secret: `keel config` and logs show it redacted. URLs keep their host and
@@ -74,7 +75,12 @@ export const logSection = defineConfigSection(
     destination: Type.String({ default: 'stdout', description: 'stdout, stderr or a file path' }),
     redact: Type.Array(Type.String(), { default: [], description: 'extra pino paths to redact' }),
   },
-  { check: (log) => levelSpecProblems(log.level).map((message) => ({ key: 'level', message })) },
+  {
+    check: (log) => [
+      ...levelSpecProblems(log.level).map((message) => ({ key: 'level', message })),
+      ...redactPathProblems(log.redact).map((message) => ({ key: 'redact', message })),
+    ],
+  },
 )
 
 export const metricsSection = defineConfigSection('metrics', {

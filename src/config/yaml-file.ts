@@ -27,7 +27,9 @@ export function readConfigFile(path: string, displayName: string): ConfigFile | 
   const doc = parseDocument(text, { lineCounter, prettyErrors: false, uniqueKeys: true })
   if (doc.errors.length > 0) {
     return doc.errors.map((e) => {
-      const line = e.linePos?.[0]?.line
+      // Without prettyErrors the parser leaves linePos empty; the offset still locates the error.
+      const line =
+        e.linePos?.[0]?.line ?? (e.pos?.[0] === undefined ? undefined : lineCounter.linePos(e.pos[0]).line)
       return fileIssue(`${displayName}${line ? `:${line}` : ''}: invalid YAML: ${e.message.split('\n')[0]}`)
     })
   }

@@ -3,14 +3,17 @@ import pino, { type DestinationStream, type Logger } from 'pino'
 import pretty from 'pino-pretty'
 import { KeelError } from '../errors/index.ts'
 import { currentContext } from './context.ts'
-import { parseLevelSpec } from './level-spec.ts'
+import { type LevelSpec, parseLevelSpec } from './level-spec.ts'
 import { REDACTED, redactDeep } from './redact.ts'
 
 export type { Logger } from 'pino'
 
 /** Options of {@link createLogger}; the `log` config section has the same shape. */
 export interface LoggerOptions {
-  /** `info` or `info,keel:http=debug`. */
+  /**
+   * `info` or `info,keel:http=debug`. A module takes its own level, else that of the nearest
+   * namespace before a `:` (`keel=debug` covers `keel:http`), else the first (root) level.
+   */
   level: string
   format: 'auto' | 'json' | 'pretty'
   /** `stdout`, `stderr` or a file path. */
@@ -53,13 +56,20 @@ export function createLogger(options: LoggerOptions): KeelLogger {
       redact: options.redact?.length ? { paths: [...options.redact], censor: REDACTED } : undefined,
       formatters: {
         level: (label) => ({ level: label }),
-        log: (object) => redactDeep(object) as Record<string, unknown>,
+        log: redactLogObject,
+        bindings: (bindings) => redactDeep(bindings) as Record<string, unknown>,
       },
       mixin: contextFields,
-      serializers: { err: pino.stdSerializers.err },
+      serializers: { err: (error) => redactDeep(pino.stdSerializers.err(error)) },
     },
     stream,
   )
+  // pino runs formatters.bindings for the root only; children's bindings are redacted here.
+  // Children inherit this `child` from the root, so grandchildren are covered too.
+  const child = root.child
+  root.child = function redactedChild(this: Logger, bindings, childOptions) {
+    return child.call(this, redactDeep(bindings) as typeof bindings, childOptions)
+  } as typeof root.child
   // The root carries the lowest level any module needs; the app-level logger uses the spec's level.
   const app = root.child({}, { level: spec.level })
   const modules = new Map<string, Logger>()
@@ -68,7 +78,7 @@ export function createLogger(options: LoggerOptions): KeelLogger {
     module(name) {
       let logger = modules.get(name)
       if (!logger) {
-        logger = root.child({ module: name }, { level: spec.modules.get(name.toLowerCase()) ?? spec.level })
+        logger = root.child({ module: name }, { level: moduleLevel(spec, name) })
         modules.set(name, logger)
       }
       return logger
@@ -81,6 +91,29 @@ export function createLogger(options: LoggerOptions): KeelLogger {
         // A stream that is not ready yet (or already closed) has nothing to flush.
       }
     },
+  }
+}
+
+/**
+ * Redacts a log call's object. `err` stays an Error here so pino's serializer still sees it
+ * (that serializer redacts what the error carries); every other field is redacted now.
+ */
+function redactLogObject(object: Record<string, unknown>): Record<string, unknown> {
+  if (!(object.err instanceof Error)) return redactDeep(object) as Record<string, unknown>
+  const { err, ...rest } = object
+  const redacted = redactDeep(rest)
+  return redacted === rest ? object : { ...(redacted as Record<string, unknown>), err }
+}
+
+/** The level for a module: its own, else the nearest namespace's (`keel` for `keel:http`), else the root. */
+function moduleLevel(spec: LevelSpec, name: string): string {
+  let candidate = name.toLowerCase()
+  for (;;) {
+    const level = spec.modules.get(candidate)
+    if (level) return level
+    const colon = candidate.lastIndexOf(':')
+    if (colon === -1) return spec.level
+    candidate = candidate.slice(0, colon)
   }
 }
 

@@ -1,3 +1,5 @@
+import pino from 'pino'
+
 /** The text that replaces a secret in logs. */
 export const REDACTED = '[REDACTED]'
 
@@ -32,44 +34,103 @@ export const wellKnownSecretKeys: ReadonlySet<string> = new Set([
   'ssn',
 ])
 
-const normalize = (key: string) => key.toLowerCase().replace(/[-_]/g, '')
-
-/** True when a key names a secret under the well-known list. */
-export const isSecretKey = (key: string): boolean => wellKnownSecretKeys.has(normalize(key))
-
 /**
- * Returns `value` with every well-known secret key replaced by `[REDACTED]`, at any depth.
- * Objects on the way to a secret are copied; the caller's objects are never changed, and a value
- * without secrets is returned as is (no allocation on the common path).
+ * Endings that make any key a secret: `x-auth-token`, `dbPassword`, `webhook_secret`,
+ * `stripeApiKey`. Plurals such as `total_tokens` do not match.
  */
-export function redactDeep(value: unknown, depth = 0): unknown {
-  if (value === null || typeof value !== 'object' || depth > 8 || value instanceof Error) return value
-  if (Array.isArray(value)) {
-    let copy: unknown[] | undefined
-    value.forEach((item, i) => {
-      const redacted = redactDeep(item, depth + 1)
-      if (redacted !== item) {
-        copy ??= [...value]
-        copy[i] = redacted
-      }
-    })
-    return copy ?? value
-  }
-  if (Buffer.isBuffer(value) || ArrayBuffer.isView(value)) return value
-  let copy: Record<string, unknown> | undefined
-  for (const key in value) {
-    const item = (value as Record<string, unknown>)[key]
-    const redacted = isSecretKey(key) && item !== undefined ? REDACTED : redactDeep(item, depth + 1)
-    if (redacted !== item) {
-      copy ??= { ...(value as Record<string, unknown>) }
-      copy[key] = redacted
-    }
-  }
-  return copy ?? value
+const secretEndings = ['password', 'passwd', 'secret', 'token', 'apikey', 'privatekey', 'sessionid', 'cookie']
+
+const normalize = (key: string) => key.toLowerCase().replace(/[-_.]/g, '')
+
+/** True when a key names a secret: one of the well-known keys, or one ending like a secret. */
+export function isSecretKey(key: string): boolean {
+  return isSecretName(normalize(key))
 }
 
-/** A URL path with the values of secret-named query parameters redacted (`/cb?token=[REDACTED]`). */
+const isSecretName = (normalized: string) =>
+  wellKnownSecretKeys.has(normalized) || secretEndings.some((end) => normalized.endsWith(end))
+
+/** Keys whose string values are URLs: `url`, `callback_url`, `redirect_uri`, `href`, `referer`, … */
+const isUrlName = (normalized: string) =>
+  /(url|uri|href)$/.test(normalized) ||
+  normalized === 'referer' ||
+  normalized === 'referrer' ||
+  normalized === 'location'
+
+/** Deeper than this, objects are replaced by a marker rather than written unchecked. */
+const maxDepth = 32
+
+/**
+ * Returns `value` with every secret key (see {@link isSecretKey}) replaced by `[REDACTED]`, at
+ * any depth. Objects on the way to a secret are copied; the caller's objects are never changed,
+ * and a value without secrets is returned as is (no allocation on the common path). Errors become
+ * their serialized form (type, message, stack, own fields) so fields they carry are redacted too;
+ * a cycle becomes `[Circular]` and anything nested past 32 levels `[Truncated]`, so no secret can
+ * hide beyond the walk.
+ */
+export function redactDeep(value: unknown): unknown {
+  return value === null || typeof value !== 'object' ? value : redactValue(value, [])
+}
+
+function redactValue(value: unknown, ancestors: object[]): unknown {
+  if (value === null || typeof value !== 'object') return value
+  if (Buffer.isBuffer(value) || ArrayBuffer.isView(value) || value instanceof Date) return value
+  if (ancestors.includes(value)) return '[Circular]'
+  if (ancestors.length >= maxDepth) return '[Truncated]'
+  if (value instanceof Error) return redactValue(pino.stdSerializers.err(value), ancestors)
+  ancestors.push(value)
+  try {
+    if (Array.isArray(value)) {
+      let copy: unknown[] | undefined
+      value.forEach((item, i) => {
+        const redacted = redactValue(item, ancestors)
+        if (redacted !== item) {
+          copy ??= [...value]
+          copy[i] = redacted
+        }
+      })
+      return copy ?? value
+    }
+    let copy: Record<string, unknown> | undefined
+    for (const key in value) {
+      const item = (value as Record<string, unknown>)[key]
+      const name = normalize(key)
+      const redacted =
+        item === undefined
+          ? item
+          : isSecretName(name)
+            ? REDACTED
+            : typeof item === 'string'
+              ? isUrlName(name)
+                ? redactUrl(item)
+                : item
+              : redactValue(item, ancestors)
+      if (redacted !== item) {
+        copy ??= { ...(value as Record<string, unknown>) }
+        copy[key] = redacted
+      }
+    }
+    return copy ?? value
+  } finally {
+    ancestors.pop()
+  }
+}
+
+const userinfo = /^([a-z][a-z0-9+.-]*:\/\/)([^/?#@]*)@/i
+
+/**
+ * A URL (or path) with credentials hidden: the values of secret-named query parameters
+ * (`/cb?token=[REDACTED]`) and the password of `scheme://user:password@host` (a lone user
+ * name, often a token, too).
+ */
 export function redactUrl(url: string): string {
+  const credentials = userinfo.exec(url)
+  if (credentials) {
+    const [whole, scheme, info] = credentials
+    const colon = info!.indexOf(':')
+    const hidden = colon === -1 ? REDACTED : `${info!.slice(0, colon)}:${REDACTED}`
+    url = `${scheme}${hidden}@${url.slice(whole.length)}`
+  }
   const q = url.indexOf('?')
   if (q === -1) return url
   const params = url

@@ -1,4 +1,5 @@
 import { describeSource, type LoadedConfig, loadConfig, redactSecret } from '../../config/index.ts'
+import { redactUrl } from '../../log/index.ts'
 import { loadEntry } from '../load-entry.ts'
 import { bold, table } from '../table.ts'
 
@@ -23,17 +24,13 @@ export interface ConfigFlags {
 
 /** Loads the configuration as the app would and renders it, secrets redacted. */
 export async function configCommand(flags: ConfigFlags, isTty: boolean): Promise<string> {
-  if (flags.profile) process.env.KEEL_PROFILE = flags.profile
-  let config: LoadedConfig<unknown>
-  if (flags.entry) {
-    const app = await loadEntry(flags.entry)
-    config = app.checkConfig()
-  } else {
-    config = loadConfig({ root: flags.root, profile: flags.profile })
-  }
+  const config: LoadedConfig<unknown> = flags.entry
+    ? await entryConfig(flags.entry, flags.profile)
+    : loadConfig({ root: flags.root, profile: flags.profile })
   const entries = config.entries().map((e) => ({
     key: e.key,
-    value: e.isSecret ? redactSecret(e.value) : e.value,
+    // Values not marked secret still lose credentials that sit inside a URL.
+    value: e.isSecret ? redactSecret(e.value) : typeof e.value === 'string' ? redactUrl(e.value) : e.value,
     source: describeSource(e.source),
   }))
   if (flags.json)
@@ -44,4 +41,19 @@ export async function configCommand(flags: ConfigFlags, isTty: boolean): Promise
     ...entries.map((e) => [e.key, JSON.stringify(e.value) ?? '', e.source]),
   ]
   return `${header}\n\n${table(rows)}`
+}
+
+/**
+ * The strictly checked configuration of the app an entry module builds. The entry reads
+ * KEEL_PROFILE as it loads, so `--profile` is put there for the import and taken back after.
+ */
+async function entryConfig(entry: string, profile: string | undefined): Promise<LoadedConfig<unknown>> {
+  const previous = process.env.KEEL_PROFILE
+  if (profile) process.env.KEEL_PROFILE = profile
+  try {
+    return (await loadEntry(entry)).checkConfig()
+  } finally {
+    if (previous === undefined) delete process.env.KEEL_PROFILE
+    else process.env.KEEL_PROFILE = previous
+  }
 }

@@ -176,7 +176,7 @@ describe('tracing', () => {
     expect(receiver.spans).toEqual([])
   })
 
-  it('with tracing off, ignores a malformed traceparent instead of logging it', async () => {
+  it('with tracing off, ignores a malformed traceparent and logs a fresh trace id instead', async () => {
     const { app, logs } = testApp()
     app.get('/x', () => 'ok')
     const { url } = await app.start()
@@ -188,7 +188,9 @@ describe('tracing', () => {
     await stop(app)
     const access = logs.records.find((r) => r.msg === 'request completed' && r.url === '/x')
     expect(access?.status).toBe(200)
-    expect(access).not.toHaveProperty('trace_id')
+    expect(access?.trace_id).toMatch(/^[0-9a-f]{32}$/)
+    expect(access?.trace_id).not.toBe('0'.repeat(32))
+    expect(access).not.toHaveProperty('span_id', callerSpanId)
   })
 
   it('at sampleRatio 0 records only requests whose caller sampled them (parent-based)', async () => {

@@ -1,3 +1,4 @@
+import { randomUUID } from 'node:crypto'
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http'
 import { Server as NetServer, type Socket } from 'node:net'
 import { KeelError } from '../../errors/index.ts'
@@ -130,7 +131,8 @@ export class HttpServer {
     const caller = span ? undefined : parseTraceparent(req.headers.traceparent as string | undefined)
     const context = {
       requestId,
-      traceId: span?.traceId ?? caller?.traceId,
+      // Without a span or a caller's trace, a fresh W3C-shaped id still ties the request's lines together.
+      traceId: span?.traceId ?? caller?.traceId ?? randomUUID().replaceAll('-', ''),
       spanId: span?.spanId ?? caller?.spanId,
     }
     const finish = (error?: unknown) => this.#finish(req, res, { started, method, url, route, span, error })

@@ -57,6 +57,26 @@ const isUrlName = (normalized: string) =>
   normalized === 'referrer' ||
   normalized === 'location'
 
+const PLAIN = 0
+const SECRET = 1
+const URL_VALUED = 2
+/**
+ * What each key name is, computed once: log lines repeat the same few hundred keys, and
+ * normalizing a key (lowercase, regex) on every line was the largest cost of logging under load.
+ * Bounded, so keys derived from data (ids used as keys) cannot grow it without limit.
+ */
+const keyKinds = new Map<string, number>()
+function kindOf(key: string): number {
+  let kind = keyKinds.get(key)
+  if (kind === undefined) {
+    const name = normalize(key)
+    kind = isSecretName(name) ? SECRET : isUrlName(name) ? URL_VALUED : PLAIN
+    if (keyKinds.size >= 2048) keyKinds.clear()
+    keyKinds.set(key, kind)
+  }
+  return kind
+}
+
 /** Deeper than this, objects are replaced by a marker rather than written unchecked. */
 const maxDepth = 32
 
@@ -94,17 +114,15 @@ function redactValue(value: unknown, ancestors: object[]): unknown {
     let copy: Record<string, unknown> | undefined
     for (const key in value) {
       const item = (value as Record<string, unknown>)[key]
-      const name = normalize(key)
+      const kind = item === undefined ? PLAIN : kindOf(key)
       const redacted =
-        item === undefined
-          ? item
-          : isSecretName(name)
-            ? REDACTED
-            : typeof item === 'string'
-              ? isUrlName(name)
-                ? redactUrl(item)
-                : item
-              : redactValue(item, ancestors)
+        kind === SECRET
+          ? REDACTED
+          : typeof item === 'string'
+            ? kind === URL_VALUED
+              ? redactUrl(item)
+              : item
+            : redactValue(item, ancestors)
       if (redacted !== item) {
         copy ??= { ...(value as Record<string, unknown>) }
         copy[key] = redacted

@@ -75,8 +75,8 @@ function createHttpMetrics(registry: Registry): HttpMetrics {
     help: 'HTTP requests being handled now',
     registers: [registry],
   })
-  // prom-client hashes the label object on every call; caching the bound children per label set
-  // keeps the request path to one Map lookup.
+  // Bound children per label set save building a label object per request; prom-client still
+  // hashes the labels inside inc/observe (about 2% of a request under load, bench/README.md).
   const children = new Map<string, { requests: Counter; duration: Histogram; errors?: Counter }>()
   return {
     inFlight,

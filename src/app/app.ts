@@ -59,6 +59,8 @@ export class App {
   #tracing: Tracing | undefined
   #address: AppAddress | undefined
   #stopping: Promise<ShutdownReport> | undefined
+  /** Modules starting right now (set only during start-up). */
+  #startingModules: Promise<void> | undefined
   #phase: string | undefined
   /** The app's metrics registry and HTTP RED metrics. */
   readonly metrics: KeelMetrics
@@ -207,25 +209,35 @@ export class App {
         const bound = await this.#metricsServer.listen(metrics.port!, server.host, 'metrics.port')
         this.#address.metricsUrl = `http://${formatHost(host)}:${bound.port}${metrics.path}`
       }
-      for (const module of startOrder(this.#modules)) {
-        try {
-          await module.start?.(this)
-        } catch (error) {
-          throw new KeelError(
-            'KEEL_MODULE_START_FAILED',
-            `module "${module.name}" failed to start: ${(error as Error)?.message ?? error}`,
-            {
-              cause: error,
-            },
-          )
+      // A stop that arrives while modules start lets the module being started finish (the
+      // shutdown waits for it and then stops it) and starts no more.
+      this.#startingModules = (async () => {
+        for (const module of startOrder(this.#modules)) {
+          if (this.#stopping) return
+          try {
+            await module.start?.(this)
+          } catch (error) {
+            throw new KeelError(
+              'KEEL_MODULE_START_FAILED',
+              `module "${module.name}" failed to start: ${(error as Error)?.message ?? error}`,
+              {
+                cause: error,
+              },
+            )
+          }
+          this.#started.push(module)
         }
-        this.#started.push(module)
-      }
+      })()
+      await this.#startingModules.finally(() => {
+        this.#startingModules = undefined
+      })
     } catch (error) {
       this.log.fatal({ err: error, code: (error as KeelError).code }, (error as Error).message)
       await this.stop('start-up failed')
       throw error
     }
+    if (this.#stopping)
+      throw new KeelError('KEEL_APP_STATE', 'start-up interrupted: the app was stopped while starting')
     this.#lifecycle.moveTo('ready')
     this.log.info(
       { url: this.#address.url, metrics: this.#address.metricsUrl, profile: this.#config.profile },
@@ -293,11 +305,32 @@ export class App {
     const log = this.logger('keel:app')
     const phases: PhaseResult[] = []
     const remaining = () => shutdown.deadlineMs - (performance.now() - started)
+    let deadlinePassed = false
     const phase = async (name: string, timeoutMs: number, work: (signal: AbortSignal) => unknown) => {
       this.#phase = name
-      const result = await runPhase(name, Math.min(timeoutMs, Math.max(0, remaining())), work)
+      // Once the total deadline has passed, the remaining phases do not run at all.
+      if (deadlinePassed) {
+        const result: PhaseResult = {
+          phase: name,
+          status: 'timed-out',
+          durationMs: 0,
+          error: 'not run: past the shutdown deadline',
+        }
+        phases.push(result)
+        return result
+      }
+      const left = Math.max(0, Math.floor(remaining()))
+      const result = await runPhase(name, Math.min(Math.round(timeoutMs), left), work)
       phases.push(result)
-      if (result.status !== 'ok') log.error({ phase: result }, `shutdown phase ${name} ${result.status}`)
+      if (result.status === 'timed-out' && left < timeoutMs) {
+        // Cut short by the total deadline rather than its own: the same line runApp's backstop writes.
+        deadlinePassed = true
+        log.fatal(
+          { phase: name, deadlineMs: shutdown.deadlineMs },
+          `shutdown deadline of ${shutdown.deadlineMs} ms passed during ${name}; forcing exit`,
+        )
+      } else if (result.status !== 'ok')
+        log.error({ phase: result }, `shutdown phase ${name} ${result.status}`)
       return result
     }
     if (this.state === 'created') {
@@ -308,12 +341,20 @@ export class App {
     log.info({ reason, drainDelayMs: shutdown.drainDelayMs }, 'shutdown started')
     this.#server.beginDrain()
     if (this.#address && shutdown.drainDelayMs > 0) {
-      await phase('drain-delay', shutdown.drainDelayMs, () => delay(shutdown.drainDelayMs))
+      // A wait, not work that can overrun: bounded only by the total deadline (a timeout equal to
+      // the delay would race the delay's own timer and fail the shutdown).
+      const wait = Math.min(shutdown.drainDelayMs, Math.max(0, Math.floor(remaining())))
+      await phase('drain-delay', Number.POSITIVE_INFINITY, () => delay(wait))
     }
     await phase('http', remaining(), async () => {
       const { forced } = await this.#server.close(Math.max(0, remaining() - 100))
       if (forced > 0) throw new Error(`${forced} connection(s) still open at the deadline were closed`)
     })
+    if (this.#startingModules) {
+      // Stopped during start-up: the module being started finishes first, so that it is stopped too.
+      const starting = this.#startingModules
+      await phase('start', remaining(), () => starting.catch(() => {}))
+    }
     for (const module of [...this.#started].reverse()) {
       if (!module.stop) continue
       await phase(`module:${module.name}`, module.stopTimeoutMs ?? shutdown.moduleTimeoutMs, (signal) =>
@@ -333,13 +374,13 @@ export class App {
     this.#phase = undefined
     this.#lifecycle.moveTo('stopped')
     log.info({ report }, 'shutdown finished')
-    this.#logger.flush()
+    await this.#logger.flush()
     return report
   }
 
   get #metricsOnOwnPort(): boolean {
     const { metrics, server } = this.#config.values
-    return metrics.port !== null && metrics.port !== server.port
+    return metrics.port !== null && (metrics.port === 0 || metrics.port !== server.port)
   }
 
   #metricsRoute(): RouteDefinition {

@@ -78,6 +78,8 @@ export async function runApp(source: AppSource, options: RunOptions = {}): Promi
   try {
     await app.start()
   } catch (error) {
+    // A signal (or an uncaught error) during start-up stopped the app: that shutdown decides the exit.
+    if (deadline && isKeelError(error) && error.code === 'KEEL_APP_STATE') return
     printFatal(error)
     return exit(1)
   }

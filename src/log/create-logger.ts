@@ -34,7 +34,7 @@ export interface KeelLogger {
   /** A child logger for `name` (`keel:http`) at the level the spec gives that module. */
   module(name: string): Logger
   /** Writes out buffered lines; called on shutdown. */
-  flush(): void
+  flush(): Promise<void>
 }
 
 /**
@@ -84,12 +84,23 @@ export function createLogger(options: LoggerOptions): KeelLogger {
       return logger
     },
     flush() {
-      const flushable = stream as { flushSync?: () => void }
-      try {
-        flushable.flushSync?.()
-      } catch {
-        // A stream that is not ready yet (or already closed) has nothing to flush.
-      }
+      // sonic-boom's flush(cb) waits for the write in flight and then writes the queue, so lines
+      // keep their order (flushSync would write the queue ahead of the pending write).
+      const flushable = stream as { flush?: (cb: (error?: Error) => void) => void }
+      if (typeof flushable.flush !== 'function') return Promise.resolve()
+      return new Promise<void>((resolve) => {
+        const timer = setTimeout(resolve, 2000)
+        try {
+          flushable.flush!(() => {
+            clearTimeout(timer)
+            resolve()
+          })
+        } catch {
+          // A stream that is not ready yet (or already closed) has nothing to flush.
+          clearTimeout(timer)
+          resolve()
+        }
+      })
     },
   }
 }

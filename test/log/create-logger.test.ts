@@ -253,13 +253,17 @@ describe('redaction', () => {
 })
 
 describe('log destination', () => {
-  it('writes JSON lines to a file destination', () => {
+  it('writes JSON lines to a file destination, all of them by the time flush resolves', async () => {
     const file = join(tempDir(), 'app.log')
     const logger = createLogger({ level: 'info', format: 'json', destination: file, base: { service: 'f' } })
     logger.root.info({ n: 1 }, 'to file')
-    logger.flush()
+    for (let n = 2; n <= 200; n++) logger.root.info({ n }, 'more')
+    await logger.flush()
     const lines = readFileSync(file, 'utf8').trim().split('\n')
     expect(JSON.parse(lines[0]!)).toMatchObject({ level: 'info', msg: 'to file', service: 'f', n: 1 })
+    expect(lines.map((line) => (JSON.parse(line) as { n: number }).n)).toEqual(
+      Array.from({ length: 200 }, (_, i) => i + 1),
+    )
   })
 
   it('refuses a path under a directory that does not exist, naming the path', () => {

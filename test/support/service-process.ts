@@ -1,6 +1,7 @@
 import { type ChildProcess, spawn } from 'node:child_process'
 import { type Agent, request } from 'node:http'
 import { createRequire } from 'node:module'
+import type { Socket } from 'node:net'
 import { pathToFileURL } from 'node:url'
 
 /** The tsx loader as a file URL, so `--import` works whatever the child's working directory. */
@@ -194,7 +195,12 @@ export interface HttpGetOptions {
   agent?: Agent
   headers?: Record<string, string>
   timeoutMs?: number
+  /** Called with the socket the request goes out on. */
+  onSocket?: (socket: Socket) => void
 }
+
+/** A failed request: the socket error, with whether it happened on a reused keep-alive socket. */
+export type HttpError = NodeJS.ErrnoException & { reusedSocket?: boolean }
 
 /** GET http://127.0.0.1:port/path, read to the end; rejects with the socket error (code kept). */
 export function httpGet(port: number, path: string, options: HttpGetOptions = {}): Promise<HttpResult> {
@@ -221,8 +227,12 @@ export function httpGet(port: number, path: string, options: HttpGetOptions = {}
         res.on('error', reject)
       },
     )
+    if (options.onSocket) req.once('socket', options.onSocket)
     req.on('timeout', () => req.destroy(new Error(`no response within ${options.timeoutMs ?? 5000} ms`)))
-    req.on('error', reject)
+    req.on('error', (error: HttpError) => {
+      error.reusedSocket = req.reusedSocket
+      reject(error)
+    })
     req.end()
   })
 }

@@ -1,4 +1,5 @@
 /** What a check may return: nothing (pass), `false` (fail), or a detail with a message. */
+// biome-ignore lint/suspicious/noConfusingVoidType: `void` lets a check be any function that returns nothing
 export type CheckOutcome =
   | void
   | boolean

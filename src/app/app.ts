@@ -10,8 +10,14 @@ import {
 import { KeelError } from '../errors/index.ts'
 import { HealthRegistry } from '../health/index.ts'
 import { createLogger, type KeelLogger, type Logger } from '../log/index.ts'
-import { createMetrics, createTracing, type KeelMetrics, type Tracing } from '../telemetry/index.ts'
-import type { AppDescription } from './describe.ts'
+import {
+  createMetrics,
+  createTracing,
+  disabledTracing,
+  type KeelMetrics,
+  type Tracing,
+} from '../telemetry/index.ts'
+import { type AppDescription, describeApp } from './describe.ts'
 import { createKernelMetrics } from './kernel-metrics.ts'
 import { Lifecycle, type LifecycleState, type StateChange } from './lifecycle.ts'
 import type { KeelModule } from './module.ts'
@@ -21,7 +27,7 @@ import { HttpServer } from './server/http-server.ts'
 import { problem, sendProblem } from './server/problem.ts'
 import type { HttpMethod, RouteDefinition, RouteHandler } from './server/route.ts'
 import { Router } from './server/router.ts'
-import { type PhaseResult, runPhase, type ShutdownReport } from './shutdown-report.ts'
+import { type ShutdownReport, ShutdownSequence } from './shutdown-sequence.ts'
 
 /** Options of {@link createApp}. */
 export interface CreateAppOptions extends Omit<LoadConfigOptions, 'sections'> {
@@ -61,7 +67,7 @@ export class App {
   #stopping: Promise<ShutdownReport> | undefined
   /** Modules starting right now (set only during start-up). */
   #startingModules: Promise<void> | undefined
-  #phase: string | undefined
+  #shutdownSequence: ShutdownSequence | undefined
   /** The app's metrics registry and HTTP RED metrics. */
   readonly metrics: KeelMetrics
   /** Named health checks behind /ready and /health. */
@@ -258,84 +264,28 @@ export class App {
 
   /** The phase shutdown is in right now (for the deadline log). */
   get shutdownPhase(): string | undefined {
-    return this.#phase
+    return this.#shutdownSequence?.current
   }
 
   /** Describes the app without starting it; see {@link AppDescription}. */
   describe(): AppDescription {
-    const { service, server, metrics, health, shutdown, database, redis, nats } = this.#config.values
-    const modules = startOrder(this.#modules).map((m) => ({
-      name: m.name,
-      dependsOn: m.dependsOn ?? [],
-      ...m.describe?.(),
-    }))
-    const services = new Set(modules.flatMap((m) => (m.services as string[] | undefined) ?? []))
-    if (database.url) services.add('postgres')
-    if (redis.url) services.add('redis')
-    if (nats.url) services.add('nats')
-    const metricsPort = this.#metricsOnOwnPort ? metrics.port! : server.port
-    return {
-      service,
-      profile: this.#config.profile,
-      ports: [
-        { name: 'http', port: server.port },
-        ...(this.#metricsOnOwnPort ? [{ name: 'metrics' as const, port: metrics.port! }] : []),
-      ],
-      probes: {
-        live: health.livePath,
-        ready: health.readyPath,
-        health: health.healthPath,
-        startup: health.startupPath,
-      },
-      metrics: { enabled: metrics.enabled, path: metrics.path, port: metricsPort },
-      routes: this.#router
-        .list()
-        .map((r) => ({ method: r.method, path: r.path, internal: r.internal ?? false, meta: r.meta })),
+    return describeApp({
+      config: this.#config,
+      routes: this.#router.list(),
       healthChecks: this.health.list(),
-      modules,
-      services: [...services].sort(),
-      shutdown: { drainDelayMs: shutdown.drainDelayMs, deadlineMs: shutdown.deadlineMs },
-      configSchema: this.#config.schema,
-    }
+      modules: startOrder(this.#modules),
+      metricsOnOwnPort: this.#metricsOnOwnPort,
+    })
   }
 
   async #shutdown(reason: string): Promise<ShutdownReport> {
-    const started = performance.now()
     const { shutdown } = this.#config.values
     const log = this.logger('keel:app')
-    const phases: PhaseResult[] = []
-    const remaining = () => shutdown.deadlineMs - (performance.now() - started)
-    let deadlinePassed = false
-    const phase = async (name: string, timeoutMs: number, work: (signal: AbortSignal) => unknown) => {
-      this.#phase = name
-      // Once the total deadline has passed, the remaining phases do not run at all.
-      if (deadlinePassed) {
-        const result: PhaseResult = {
-          phase: name,
-          status: 'timed-out',
-          durationMs: 0,
-          error: 'not run: past the shutdown deadline',
-        }
-        phases.push(result)
-        return result
-      }
-      const left = Math.max(0, Math.floor(remaining()))
-      const result = await runPhase(name, Math.min(Math.round(timeoutMs), left), work)
-      phases.push(result)
-      if (result.status === 'timed-out' && left < timeoutMs) {
-        // Cut short by the total deadline rather than its own: the same line runApp's backstop writes.
-        deadlinePassed = true
-        log.fatal(
-          { phase: name, deadlineMs: shutdown.deadlineMs },
-          `shutdown deadline of ${shutdown.deadlineMs} ms passed during ${name}; forcing exit`,
-        )
-      } else if (result.status !== 'ok')
-        log.error({ phase: result }, `shutdown phase ${name} ${result.status}`)
-      return result
-    }
+    const sequence = new ShutdownSequence(shutdown.deadlineMs, log)
+    this.#shutdownSequence = sequence
     if (this.state === 'created') {
       this.#lifecycle.moveTo('stopped')
-      return { ok: true, reason, durationMs: 0, phases }
+      return sequence.report(reason)
     }
     this.#lifecycle.moveTo('draining')
     log.info({ reason, drainDelayMs: shutdown.drainDelayMs }, 'shutdown started')
@@ -343,35 +293,33 @@ export class App {
     if (this.#address && shutdown.drainDelayMs > 0) {
       // A wait, not work that can overrun: bounded only by the total deadline (a timeout equal to
       // the delay would race the delay's own timer and fail the shutdown).
-      const wait = Math.min(shutdown.drainDelayMs, Math.max(0, Math.floor(remaining())))
-      await phase('drain-delay', Number.POSITIVE_INFINITY, () => delay(wait))
+      const wait = Math.min(shutdown.drainDelayMs, sequence.remaining())
+      await sequence.run('drain-delay', Number.POSITIVE_INFINITY, () => delay(wait))
     }
-    await phase('http', remaining(), async () => {
-      const { forced } = await this.#server.close(Math.max(0, remaining() - 100))
+    await sequence.run('http', sequence.remaining(), async () => {
+      const { forced } = await this.#server.close(Math.max(0, sequence.remaining() - 100))
       if (forced > 0) throw new Error(`${forced} connection(s) still open at the deadline were closed`)
     })
     if (this.#startingModules) {
       // Stopped during start-up: the module being started finishes first, so that it is stopped too.
       const starting = this.#startingModules
-      await phase('start', remaining(), () => starting.catch(() => {}))
+      await sequence.run('start', sequence.remaining(), () => starting.catch(() => {}))
     }
     for (const module of [...this.#started].reverse()) {
       if (!module.stop) continue
-      await phase(`module:${module.name}`, module.stopTimeoutMs ?? shutdown.moduleTimeoutMs, (signal) =>
-        module.stop!(this, signal),
-      )
+      const timeoutMs = module.stopTimeoutMs ?? shutdown.moduleTimeoutMs
+      await sequence.run(`module:${module.name}`, timeoutMs, (signal) => module.stop!(this, signal))
     }
     this.#started.length = 0
-    if (this.#metricsServer)
-      await phase('metrics-server', remaining(), () => this.#metricsServer!.close(Math.max(0, remaining())))
-    if (this.#tracing?.enabled) await phase('tracing', remaining(), () => this.#tracing!.shutdown())
-    const report: ShutdownReport = {
-      ok: phases.every((p) => p.status === 'ok'),
-      reason,
-      durationMs: Math.round(performance.now() - started),
-      phases,
+    const metricsServer = this.#metricsServer
+    if (metricsServer) {
+      await sequence.run('metrics-server', sequence.remaining(), () =>
+        metricsServer.close(sequence.remaining()),
+      )
     }
-    this.#phase = undefined
+    const tracing = this.#tracing
+    if (tracing?.enabled) await sequence.run('tracing', sequence.remaining(), () => tracing.shutdown())
+    const report = sequence.report(reason)
     this.#lifecycle.moveTo('stopped')
     log.info({ report }, 'shutdown finished')
     await this.#logger.flush()
@@ -445,13 +393,6 @@ export class App {
     const sections = this.#modules.flatMap((m) => (m.config ? [m.config] : []))
     return loadConfig<AppConfig>({ ...this.#configOptions, sections, ignoreUnknownSections })
   }
-}
-
-const disabledTracing: Tracing = {
-  enabled: false,
-  tracer: undefined,
-  startServerSpan: () => undefined,
-  shutdown: async () => {},
 }
 
 const delay = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms))

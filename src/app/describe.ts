@@ -1,4 +1,7 @@
 import type { TObject } from '@sinclair/typebox'
+import type { KernelConfig, LoadedConfig } from '../config/index.ts'
+import type { KeelModule } from './module.ts'
+import type { RouteDefinition } from './server/route.ts'
 
 /**
  * What an app says about itself without listening: the CLI and the deploy generators build
@@ -18,4 +21,55 @@ export interface AppDescription {
   shutdown: { drainDelayMs: number; deadlineMs: number }
   /** JSON Schema of the whole configuration. */
   configSchema: TObject
+}
+
+/** What {@link describeApp} reads from the app. */
+export interface DescribedParts {
+  config: LoadedConfig<KernelConfig>
+  routes: readonly RouteDefinition[]
+  healthChecks: Array<{ name: string; critical: boolean }>
+  /** In start order. */
+  modules: readonly KeelModule[]
+  metricsOnOwnPort: boolean
+}
+
+/** Builds the {@link AppDescription} from the app's parts; nothing here listens or connects. */
+export function describeApp(parts: DescribedParts): AppDescription {
+  const { service, server, metrics, health, shutdown, database, redis, nats } = parts.config.values
+  const modules = parts.modules.map((m) => ({
+    name: m.name,
+    dependsOn: m.dependsOn ?? [],
+    ...m.describe?.(),
+  }))
+  const services = new Set(modules.flatMap((m) => (m.services as string[] | undefined) ?? []))
+  if (database.url) services.add('postgres')
+  if (redis.url) services.add('redis')
+  if (nats.url) services.add('nats')
+  const metricsPort = parts.metricsOnOwnPort ? metrics.port! : server.port
+  return {
+    service,
+    profile: parts.config.profile,
+    ports: [
+      { name: 'http', port: server.port },
+      ...(parts.metricsOnOwnPort ? [{ name: 'metrics' as const, port: metricsPort }] : []),
+    ],
+    probes: {
+      live: health.livePath,
+      ready: health.readyPath,
+      health: health.healthPath,
+      startup: health.startupPath,
+    },
+    metrics: { enabled: metrics.enabled, path: metrics.path, port: metricsPort },
+    routes: parts.routes.map((r) => ({
+      method: r.method,
+      path: r.path,
+      internal: r.internal ?? false,
+      meta: r.meta,
+    })),
+    healthChecks: parts.healthChecks,
+    modules,
+    services: [...services].sort(),
+    shutdown: { drainDelayMs: shutdown.drainDelayMs, deadlineMs: shutdown.deadlineMs },
+    configSchema: parts.config.schema,
+  }
 }

@@ -1,3 +1,9 @@
 export { createMetrics, type HttpMetrics, httpDurationBuckets, type KeelMetrics } from './metrics.ts'
 export { parseTraceparent } from './trace-context.ts'
-export { createTracing, type ServerSpan, type Tracing, type TracingOptions } from './tracing.ts'
+export {
+  createTracing,
+  disabledTracing,
+  type ServerSpan,
+  type Tracing,
+  type TracingOptions,
+} from './tracing.ts'

@@ -51,7 +51,8 @@ const headerGetter: TextMapGetter<IncomingHttpHeaders> = {
   get: (carrier, key) => carrier[key],
 }
 
-const disabled: Tracing = {
+/** Tracing switched off: every method a no-op. */
+export const disabledTracing: Tracing = {
   enabled: false,
   tracer: undefined,
   startServerSpan: () => undefined,
@@ -66,7 +67,7 @@ const disabled: Tracing = {
  * code calling `trace.getActiveSpan()` sees the request span.
  */
 export async function createTracing(options: TracingOptions): Promise<Tracing> {
-  if (!options.enabled) return disabled
+  if (!options.enabled) return disabledTracing
   const [
     sdk,
     { OTLPTraceExporter },

@@ -9,7 +9,7 @@ import { envLeaves, interpolateLeaves, type Leaf, leavesOf } from './layers.ts'
 import { builtInProfiles, type ConfigSection, type KernelConfig, kernelSections } from './schema.ts'
 import { isSecret, propertyNames, schemaAt, takesKeys } from './schema-walk.ts'
 import { keyOf, type ValueSource } from './source.ts'
-import { readConfigFile, typeOf } from './yaml-file.ts'
+import { kindOf, readConfigFile, typeOf } from './yaml-file.ts'
 
 /** Options of {@link loadConfig}. Every field is optional; the defaults read the real process. */
 export interface LoadConfigOptions {
@@ -343,16 +343,6 @@ function describeExpected(schema: TSchema): string | undefined {
 function isSecretAt(schema: TSchema, path: readonly string[]): boolean {
   return isSecret(schemaAt(schema, path).schema) || (path.length > 0 && isSecretKey(path.at(-1)!))
 }
-
-/** The kind of a value without the value itself, for secrets: `a string`, `a number`. */
-const kindOf = (value: unknown): string =>
-  value === null
-    ? 'null'
-    : Array.isArray(value)
-      ? 'a list'
-      : typeof value === 'object'
-        ? 'a mapping'
-        : `a ${typeof value}`
 
 /** A config file's name as users see it: relative to the working directory when inside it. */
 function displayPath(path: string): string {

@@ -70,11 +70,16 @@ const fileIssue = (message: string): ConfigIssue => ({
   message,
 })
 
+/** A value as shown in an error: its literal for scalars, its kind for lists and mappings. */
 export const typeOf = (value: unknown): string =>
+  value !== null && typeof value !== 'object' ? JSON.stringify(value) : kindOf(value)
+
+/** The kind of a value without the value itself (also for secrets): `a string`, `a list`, `null`. */
+export const kindOf = (value: unknown): string =>
   value === null
     ? 'null'
     : Array.isArray(value)
       ? 'a list'
       : typeof value === 'object'
         ? 'a mapping'
-        : JSON.stringify(value)
+        : `a ${typeof value}`

@@ -1,15 +1,15 @@
 import { readFileSync } from 'node:fs'
 import { isAbsolute, join, relative } from 'node:path'
 import { type TObject, type TSchema, Type } from '@sinclair/typebox'
-import { Value, ValueErrorType } from '@sinclair/typebox/value'
-import { isSecretKey } from '../log/redact.ts'
+import { Value } from '@sinclair/typebox/value'
 import { ConfigError, type ConfigIssue } from './config-error.ts'
 import { didYouMean } from './did-you-mean.ts'
 import { envLeaves, interpolateLeaves, type Leaf, leavesOf } from './layers.ts'
+import { findSource, merge } from './merge.ts'
 import { builtInProfiles, type ConfigSection, type KernelConfig, kernelSections } from './schema.ts'
-import { isSecret, propertyNames, schemaAt, takesKeys } from './schema-walk.ts'
-import { keyOf, type ValueSource } from './source.ts'
-import { kindOf, readConfigFile, typeOf } from './yaml-file.ts'
+import type { ValueSource } from './source.ts'
+import { isSecretAt, sectionChecks, typeIssues, unknownKeys } from './validate.ts'
+import { readConfigFile, typeOf } from './yaml-file.ts'
 
 /** Options of {@link loadConfig}. Every field is optional; the defaults read the real process. */
 export interface LoadConfigOptions {
@@ -226,141 +226,10 @@ function readProfile(
   return leavesOf(chosen as Record<string, unknown>, sourceOf)
 }
 
-function unknownKeys(leaves: Leaf[], schema: TObject): ConfigIssue[] {
-  const issues: ConfigIssue[] = []
-  const seen = new Set<string>()
-  for (const leaf of leaves) {
-    const { unknownAt } = schemaAt(schema, leaf.path)
-    if (unknownAt === undefined) continue
-    const key = keyOf(leaf.path.slice(0, unknownAt + 1))
-    if (seen.has(key)) continue
-    seen.add(key)
-    const parent = schemaAt(schema, leaf.path.slice(0, unknownAt)).schema
-    // Keys under a scalar (`level: { root: info }`) are a wrong type, which validation reports.
-    if (parent && !takesKeys(parent)) continue
-    const hint = parent && didYouMean(leaf.path[unknownAt]!, propertyNames(parent))
-    const scope = unknownAt === 0 ? 'unknown section' : 'unknown key'
-    issues.push({
-      code: 'KEEL_CONFIG_INVALID',
-      key,
-      message: `${scope}${hint ? `; did you mean "${hint}"?` : ''}`,
-      source: leaf.sourceOf?.(leaf.path.slice(0, unknownAt + 1)) ?? leaf.source,
-    })
-  }
-  return issues
-}
-
-function merge(layers: Leaf[][]): { value: Record<string, unknown>; sources: Map<string, ValueSource> } {
-  const value: Record<string, unknown> = {}
-  const sources = new Map<string, ValueSource>()
-  for (const leaf of layers.flat()) {
-    let target = value
-    for (const segment of leaf.path.slice(0, -1)) {
-      const next = target[segment]
-      if (next === null || typeof next !== 'object' || Array.isArray(next)) target[segment] = {}
-      target = target[segment] as Record<string, unknown>
-    }
-    const last = leaf.path.at(-1)!
-    const isEmptyObject = typeof leaf.value === 'object' && leaf.value !== null && !Array.isArray(leaf.value)
-    if (isEmptyObject && typeof target[last] === 'object' && target[last] !== null) continue
-    target[last] = structuredClone(leaf.value)
-    const key = keyOf(leaf.path)
-    // A leaf replaces whatever was recorded below it, and an ancestor recorded as a whole value
-    // (an empty `{}` default) stops being a leaf of its own.
-    for (const existing of [...sources.keys()]) {
-      if (existing.startsWith(`${key}.`) || key.startsWith(`${existing}.`)) sources.delete(existing)
-    }
-    sources.set(key, leaf.source)
-  }
-  return { value, sources }
-}
-
-function findSource(sources: Map<string, ValueSource>, key: string): ValueSource | undefined {
-  const exact = sources.get(key)
-  if (exact) return exact
-  for (const [candidate, source] of sources) if (candidate.startsWith(`${key}.`)) return source
-  const path = key.split('.')
-  for (let i = path.length - 1; i > 0; i--) {
-    const ancestor = sources.get(keyOf(path.slice(0, i)))
-    if (ancestor) return ancestor
-  }
-  return undefined
-}
-
-function typeIssues(
-  schema: TObject,
-  value: unknown,
-  sourceOf: (key: string) => ValueSource | undefined,
-): ConfigIssue[] {
-  const issues: ConfigIssue[] = []
-  const seen = new Set<string>()
-  for (const error of Value.Errors(schema, value)) {
-    if (error.type === ValueErrorType.ObjectAdditionalProperties) continue
-    const key = error.path.split('/').slice(1).join('.')
-    if (seen.has(key)) continue
-    seen.add(key)
-    const described = describeExpected(error.schema)
-    const expected = described
-      ? `expected ${described}`
-      : error.message.charAt(0).toLowerCase() + error.message.slice(1)
-    // A secret's value never appears in an error message, even a wrong one.
-    const got = isSecretAt(schema, key.split('.')) ? kindOf(error.value) : typeOf(error.value)
-    issues.push({
-      code: 'KEEL_CONFIG_INVALID',
-      key,
-      message: `${expected}, got ${got}`,
-      source: sourceOf(key),
-    })
-  }
-  return issues
-}
-
-/** What a schema accepts, in words: `integer 0-65535 or null`, `one of "auto", "json"`. */
-function describeExpected(schema: TSchema): string | undefined {
-  if (Array.isArray(schema.anyOf)) {
-    const members = schema.anyOf as TSchema[]
-    if (members.every((s) => s.const !== undefined)) {
-      return `one of ${members.map((s) => JSON.stringify(s.const)).join(', ')}`
-    }
-    const described = members.map(describeExpected)
-    return described.every((d) => d !== undefined) ? described.join(' or ') : undefined
-  }
-  if (schema.type === 'integer' || schema.type === 'number') {
-    const range =
-      schema.minimum !== undefined && schema.maximum !== undefined
-        ? ` ${schema.minimum}-${schema.maximum}`
-        : schema.minimum !== undefined
-          ? ` >= ${schema.minimum}`
-          : ''
-    return `${schema.type}${range}`
-  }
-  if (schema.pattern !== undefined) return `a string matching ${schema.pattern}`
-  if (schema.type === 'null' || schema.type === 'boolean' || schema.type === 'string') return schema.type
-  return undefined
-}
-
-/** True when the value at `path` is secret: marked so in the schema, or named like a secret. */
-function isSecretAt(schema: TSchema, path: readonly string[]): boolean {
-  return isSecret(schemaAt(schema, path).schema) || (path.length > 0 && isSecretKey(path.at(-1)!))
-}
-
 /** A config file's name as users see it: relative to the working directory when inside it. */
 function displayPath(path: string): string {
   const shown = relative(process.cwd(), path)
   return shown && !shown.startsWith('..') && !isAbsolute(shown) ? shown : path
-}
-
-function sectionChecks(
-  sections: readonly ConfigSection[],
-  value: Record<string, unknown>,
-  sourceOf: (key: string) => ValueSource | undefined,
-): ConfigIssue[] {
-  return sections.flatMap((section) =>
-    (section.check?.(value[section.name]) ?? []).map((problem) => {
-      const key = `${section.name}.${problem.key}`
-      return { code: 'KEEL_CONFIG_INVALID' as const, key, message: problem.message, source: sourceOf(key) }
-    }),
-  )
 }
 
 function valueAt(value: unknown, path: string[]): unknown {

@@ -9,9 +9,13 @@ export interface RequestContext {
 
 const storage = new AsyncLocalStorage<RequestContext>()
 
-/** Runs `fn` with `context` as the current request context (for logs, traces, capabilities). */
-export function runWithContext<T>(context: RequestContext, fn: () => T): T {
-  return storage.run(context, fn)
+/** Runs `fn(...args)` with `context` as the current request context (for logs, traces, capabilities). */
+export function runWithContext<T, A extends unknown[]>(
+  context: RequestContext,
+  fn: (...args: A) => T,
+  ...args: A
+): T {
+  return storage.run(context, fn, ...args)
 }
 
 /** The request context of the code running now, if it runs inside a request. */

@@ -3,12 +3,12 @@ import { createServer, type IncomingMessage, type Server, type ServerResponse } 
 import { Server as NetServer, type Socket } from 'node:net'
 import { KeelError } from '../../errors/index.ts'
 import { type Logger, redactUrl, runWithContext } from '../../log/index.ts'
-import type { HttpMetrics, ServerSpan, Tracing } from '../../telemetry/index.ts'
+import type { HttpMetrics, Tracing } from '../../telemetry/index.ts'
 import { parseTraceparent } from '../../telemetry/index.ts'
+import { Exchange } from './exchange.ts'
 import { problem, problemFromError, sendProblem } from './problem.ts'
 import { requestIdFrom } from './request-id.ts'
 import { sendBody } from './respond.ts'
-import type { RequestContext, RouteDefinition } from './route.ts'
 import type { Router } from './router.ts'
 
 /** What the server needs from the app; getters because tracing exists only once started. */
@@ -114,20 +114,34 @@ export class HttpServer {
   }
 
   #onRequest(req: IncomingMessage, res: ServerResponse): void {
-    const started = performance.now()
+    const startedAt = performance.now()
     const url = req.url ?? '/'
     const q = url.indexOf('?')
     const path = q === -1 ? url : url.slice(0, q)
     const method = req.method ?? 'GET'
     const match = this.#options.router.find(method, path)
-    const route = match.found ? match.route : undefined
     const requestId = requestIdFrom(req.headers['x-request-id'])
     res.setHeader('x-request-id', requestId)
     if (this.#isDraining) res.setHeader('connection', 'close')
+    const exchange = new Exchange(
+      req,
+      res,
+      method,
+      url,
+      path,
+      match.found ? match.route : undefined,
+      match.found ? match.params : {},
+      requestId,
+      this.#options.handlerLog,
+      startedAt,
+    )
 
     const tracing = this.#options.tracing()
     const span =
-      tracing.enabled && !route?.internal ? tracing.startServerSpan(method, path, req.headers) : undefined
+      tracing.enabled && !exchange.definition?.internal
+        ? tracing.startServerSpan(method, path, req.headers)
+        : undefined
+    exchange.span = span
     const caller = span ? undefined : parseTraceparent(req.headers.traceparent as string | undefined)
     const context = {
       requestId,
@@ -135,119 +149,103 @@ export class HttpServer {
       traceId: span?.traceId ?? caller?.traceId ?? randomUUID().replaceAll('-', ''),
       spanId: span?.spanId ?? caller?.spanId,
     }
-    const finish = (error?: unknown) => this.#finish(req, res, { started, method, url, route, span, error })
-    runWithContext(context, () => {
-      const handle = () => {
-        if (!match.found) {
-          if (match.allowed.length > 0) {
-            sendProblem(res, problem('KEEL_METHOD_NOT_ALLOWED', 405, `${method} is not allowed on ${path}`), {
-              allow: match.allowed.join(', '),
-            })
-          } else {
-            sendProblem(res, problem('KEEL_NOT_FOUND', 404, `no route for ${method} ${path}`))
-          }
-          return finish()
-        }
-        this.#invoke(
-          match.route,
-          match.params,
-          req,
-          res,
-          method,
-          path,
-          q === -1 ? '' : url.slice(q + 1),
-          requestId,
-        ).then(finish, finish)
-      }
-      if (span) span.run(handle)
-      else handle()
-    })
+    const allowed = match.found ? undefined : match.allowed
+    if (span) runWithContext(context, () => span.run(() => this.#dispatch(exchange, allowed)))
+    else runWithContext(context, this.#dispatchBound, exchange, allowed)
   }
 
-  async #invoke(
-    route: RouteDefinition,
-    params: Record<string, string | undefined>,
-    req: IncomingMessage,
-    res: ServerResponse,
-    method: string,
-    path: string,
-    search: string,
-    requestId: string,
-  ): Promise<unknown> {
-    let query: URLSearchParams | undefined
-    const ctx: RequestContext = {
-      req,
-      res,
-      method,
-      path,
-      route: route.path,
-      params,
-      get query() {
-        query ??= new URLSearchParams(search)
-        return query
-      },
-      requestId,
-      log: this.#options.handlerLog,
-      status: 200,
-      header: (name, value) => res.setHeader(name, value),
+  readonly #dispatchBound = (exchange: Exchange, allowed: readonly string[] | undefined) =>
+    this.#dispatch(exchange, allowed)
+
+  /** Runs the handler; a handler that returns a plain value is answered without a promise. */
+  #dispatch(exchange: Exchange, allowed: readonly string[] | undefined): void {
+    const route = exchange.definition
+    if (!route) {
+      const { res, method, path } = exchange
+      if (allowed && allowed.length > 0) {
+        sendProblem(res, problem('KEEL_METHOD_NOT_ALLOWED', 405, `${method} is not allowed on ${path}`), {
+          allow: allowed.join(', '),
+        })
+      } else {
+        sendProblem(res, problem('KEEL_NOT_FOUND', 404, `no route for ${method} ${path}`))
+      }
+      return this.#finish(exchange)
     }
     // Probes and scrapes would otherwise always see themselves in flight.
-    const inFlight = route.internal ? undefined : this.#options.metrics?.inFlight
-    inFlight?.inc()
+    if (!route.internal) this.#options.metrics?.inFlight.inc()
+    let result: unknown
     try {
-      const body = await route.handler(ctx)
-      if (!res.headersSent) sendBody(res, ctx.status, body)
-      else if (!res.writableEnded) await new Promise((resolve) => res.once('close', resolve))
-      return undefined
+      result = route.handler(exchange)
     } catch (error) {
-      if (!res.headersSent) {
-        const details = problemFromError(error)
-        details.requestId = requestId
-        sendProblem(res, details)
-      } else {
-        res.destroy(error as Error)
-      }
-      return error
-    } finally {
-      inFlight?.dec()
+      return this.#fail(exchange, error)
+    }
+    if (isThenable(result)) {
+      result.then(
+        (body) => this.#respond(exchange, body),
+        (error) => this.#fail(exchange, error),
+      )
+    } else {
+      this.#respond(exchange, result)
     }
   }
 
-  #finish(
-    req: IncomingMessage,
-    res: ServerResponse,
-    r: {
-      started: number
-      method: string
-      url: string
-      route?: RouteDefinition
-      span?: ServerSpan
-      error?: unknown
-    },
-  ): void {
-    const seconds = (performance.now() - r.started) / 1000
+  #respond(exchange: Exchange, body: unknown): void {
+    const { res } = exchange
+    if (!res.headersSent) sendBody(res, exchange.status, body)
+    else if (!res.writableEnded) {
+      // The handler streams the response itself; it is done when the response closes.
+      res.once('close', () => this.#done(exchange))
+      return
+    }
+    this.#done(exchange)
+  }
+
+  #fail(exchange: Exchange, error: unknown): void {
+    exchange.error = error
+    const { res } = exchange
+    if (!res.headersSent) {
+      const details = problemFromError(error)
+      details.requestId = exchange.requestId
+      sendProblem(res, details)
+    } else {
+      res.destroy(error as Error)
+    }
+    this.#done(exchange)
+  }
+
+  #done(exchange: Exchange): void {
+    if (!exchange.definition?.internal) this.#options.metrics?.inFlight.dec()
+    this.#finish(exchange)
+  }
+
+  #finish(exchange: Exchange): void {
+    const { res, definition, method, error } = exchange
+    const seconds = (performance.now() - exchange.startedAt) / 1000
     const status = res.statusCode
-    const template = r.route?.path ?? (status === 405 ? 'method_not_allowed' : 'not_found')
-    this.#options.metrics?.observe(r.method, template, status, seconds)
-    r.span?.end(status, r.route?.path, r.error)
+    const template = definition?.path ?? (status === 405 ? 'method_not_allowed' : 'not_found')
+    this.#options.metrics?.observe(method, template, status, seconds)
+    exchange.span?.end(status, definition?.path, error)
     const log = this.#options.log
-    if (status >= 500 && r.error !== undefined) {
+    if (status >= 500 && error !== undefined) {
       log.error(
-        { err: r.error, method: r.method, url: redactUrl(r.url), route: r.route?.path },
+        { err: error, method, url: redactUrl(exchange.url), route: definition?.path },
         'request failed',
       )
     }
     if (!this.#options.accessLog) return
-    const level = r.route?.internal ? 'debug' : 'info'
+    const level = definition?.internal ? 'debug' : 'info'
     if (!log.isLevelEnabled(level)) return
     const fields = {
-      method: r.method,
-      url: redactUrl(r.url),
-      route: r.route?.path,
+      method,
+      url: redactUrl(exchange.url),
+      route: definition?.path,
       status,
       durationMs: Math.round(seconds * 100_000) / 100,
-      headers: log.isLevelEnabled('debug') ? req.headers : undefined,
+      headers: log.isLevelEnabled('debug') ? exchange.req.headers : undefined,
     }
     log[level](fields, 'request completed')
   }
 }
+
+const isThenable = (value: unknown): value is PromiseLike<unknown> =>
+  typeof value === 'object' && value !== null && typeof (value as PromiseLike<unknown>).then === 'function'

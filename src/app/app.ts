@@ -9,6 +9,10 @@ import {
 } from '../config/index.ts'
 import { KeelError } from '../errors/index.ts'
 import { HealthRegistry } from '../health/index.ts'
+import { HttpServer } from '../http/http-server.ts'
+import { problem, sendProblem } from '../http/problem.ts'
+import type { HttpMethod, RouteDefinition, RouteHandler } from '../http/route.ts'
+import { Router } from '../http/router.ts'
 import { createLogger, type KeelLogger, type Logger } from '../log/index.ts'
 import {
   createMetrics,
@@ -23,10 +27,6 @@ import { Lifecycle, type LifecycleState, type StateChange } from './lifecycle.ts
 import type { KeelModule } from './module.ts'
 import { startOrder } from './module-order.ts'
 import { probeRoutes } from './probes.ts'
-import { HttpServer } from './server/http-server.ts'
-import { problem, sendProblem } from './server/problem.ts'
-import type { HttpMethod, RouteDefinition, RouteHandler } from './server/route.ts'
-import { Router } from './server/router.ts'
 import { type ShutdownReport, ShutdownSequence } from './shutdown-sequence.ts'
 
 /** Options of {@link createApp}. */

@@ -1,7 +1,7 @@
 import type { TObject } from '@sinclair/typebox'
 import type { KernelConfig, LoadedConfig } from '../config/index.ts'
+import type { RouteDefinition } from '../http/route.ts'
 import type { KeelModule } from './module.ts'
-import type { RouteDefinition } from './server/route.ts'
 
 /**
  * What an app says about itself without listening: the CLI and the deploy generators build

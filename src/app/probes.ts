@@ -1,7 +1,7 @@
 import type { HealthRegistry } from '../health/index.ts'
+import { problem, sendProblem } from '../http/problem.ts'
+import type { RouteDefinition } from '../http/route.ts'
 import type { Lifecycle } from './lifecycle.ts'
-import { problem, sendProblem } from './server/problem.ts'
-import type { RouteDefinition } from './server/route.ts'
 
 /** Paths of the four probes (the `health` config section). */
 export interface ProbePaths {

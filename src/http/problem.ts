@@ -1,5 +1,5 @@
 import type { ServerResponse } from 'node:http'
-import { isKeelError, type KeelErrorCode } from '../../errors/index.ts'
+import { isKeelError, type KeelErrorCode } from '../errors/index.ts'
 
 /** An RFC 9457 problem details object, as every Keel error response carries it. */
 export interface ProblemDetails {

@@ -1,6 +1,6 @@
 import type { IncomingMessage, ServerResponse } from 'node:http'
-import type { Logger } from '../../log/index.ts'
-import type { ServerSpan } from '../../telemetry/index.ts'
+import type { Logger } from '../log/index.ts'
+import type { ServerSpan } from '../telemetry/index.ts'
 import type { RequestContext, RouteDefinition } from './route.ts'
 
 /**

@@ -1,5 +1,5 @@
 import FindMyWay from 'find-my-way'
-import { KeelError } from '../../errors/index.ts'
+import { KeelError } from '../errors/index.ts'
 import { type HttpMethod, httpMethods, type RouteDefinition } from './route.ts'
 
 /** A matched route, or the methods the path allows when the method did not match. */

@@ -6,4 +6,16 @@ export * from './app/index.ts'
 export { ConfigError, defineConfigSection, loadConfig, Secret } from './config/index.ts'
 export { isKeelError, KeelError, type KeelErrorCode } from './errors/index.ts'
 export type { CheckResult, HealthCheck, HealthReport } from './health/index.ts'
+export {
+  type Guard,
+  HttpError,
+  isHttpError,
+  type Principal,
+  type ProblemDetails,
+  type RequestContext,
+  type RouteHandler,
+  type Static,
+  Type,
+  type TypedContext,
+} from './http/index.ts'
 export { currentContext, type Logger } from './log/index.ts'

@@ -9,9 +9,12 @@ import {
 } from '../config/index.ts'
 import { KeelError } from '../errors/index.ts'
 import { HealthRegistry } from '../health/index.ts'
+import type { Guard } from '../http/guard.ts'
+import { HttpError } from '../http/http-error.ts'
 import { HttpServer } from '../http/http-server.ts'
-import { problem, sendProblem } from '../http/problem.ts'
-import type { HttpMethod, RouteDefinition, RouteHandler } from '../http/route.ts'
+import { type InjectOptions, type InjectResponse, injectRequest } from '../http/inject.ts'
+import type { RouteDefinition } from '../http/route.ts'
+import { RouteBuilder, type RouteScope } from '../http/route-builder.ts'
 import { Router } from '../http/router.ts'
 import { createLogger, type KeelLogger, type Logger } from '../log/index.ts'
 import {
@@ -52,13 +55,14 @@ type AppConfig = KernelConfig & Record<string, unknown>
  * A Keel app: configuration, logger, metrics, tracing, health checks, modules and the HTTP
  * server, with a lifecycle and graceful shutdown. Create one with {@link createApp}.
  */
-export class App {
+export class App extends RouteBuilder {
   #config: LoadedConfig<AppConfig>
   readonly #configOptions: CreateAppOptions
   readonly #logger: KeelLogger
   readonly #lifecycle = new Lifecycle()
   readonly #router = new Router()
   readonly #modules: KeelModule[] = []
+  readonly #guards: Guard[] = []
   readonly #started: KeelModule[] = []
   readonly #server: HttpServer
   #metricsServer: HttpServer | undefined
@@ -76,6 +80,7 @@ export class App {
   readonly log: Logger
 
   constructor(options: CreateAppOptions = {}) {
+    super()
     this.#configOptions = options
     for (const module of options.modules ?? []) this.#modules.push(module)
     startOrder(this.#modules)
@@ -113,6 +118,7 @@ export class App {
       handlerLog: this.log,
       metrics: this.metrics.http,
       tracing: () => this.tracing,
+      guards: () => this.#guards,
       accessLog: true,
       keepAliveTimeoutMs: server.keepAliveTimeoutMs,
       requestTimeoutMs: server.requestTimeoutMs,
@@ -169,27 +175,52 @@ export class App {
     return this
   }
 
-  /** Adds a route. Capabilities (typed routes, guards) build on this. */
+  /** Adds a route definition as is. The verbs (`get`, `post`, …) and groups build on this. */
   route(definition: RouteDefinition): this {
-    this.#assertState('created', 'add a route')
-    this.#router.add(definition)
+    this.addRoute(definition)
     return this
   }
 
-  get(path: string, handler: RouteHandler): this {
-    return this.#add('GET', path, handler)
+  /**
+   * Adds app-wide guards: they run around every request, unmatched ones included, in the order
+   * added; probes and metrics skip them.
+   */
+  guard(...guards: Guard[]): this {
+    this.#assertState('created', 'add a guard')
+    this.#guards.push(...guards)
+    return this
   }
-  post(path: string, handler: RouteHandler): this {
-    return this.#add('POST', path, handler)
+
+  /** The app-wide guards, in order. */
+  get guards(): readonly Guard[] {
+    return this.#guards
   }
-  put(path: string, handler: RouteHandler): this {
-    return this.#add('PUT', path, handler)
+
+  protected addRoute(definition: RouteDefinition): void {
+    this.#assertState('created', 'add a route')
+    const lifecycle = this.#lifecycle
+    const handler = definition.handler
+    // Requests that arrive while modules are still starting get 503 instead of a half-built app.
+    const guarded: RouteDefinition = definition.internal
+      ? definition
+      : {
+          ...definition,
+          handler: (ctx) => {
+            if (lifecycle.state === 'starting') {
+              throw new HttpError(503, 'KEEL_NOT_READY', 'the app is starting', {}, { 'retry-after': '1' })
+            }
+            return handler(ctx)
+          },
+        }
+    this.#router.add(guarded)
   }
-  patch(path: string, handler: RouteHandler): this {
-    return this.#add('PATCH', path, handler)
+
+  protected get scope(): RouteScope {
+    return rootScope
   }
-  delete(path: string, handler: RouteHandler): this {
-    return this.#add('DELETE', path, handler)
+
+  protected get bodyLimitBytes(): number {
+    return this.#config.values.http.bodyLimitBytes
   }
 
   /**
@@ -265,6 +296,26 @@ export class App {
   /** The phase shutdown is in right now (for the deadline log). */
   get shutdownPhase(): string | undefined {
     return this.#shutdownSequence?.current
+  }
+
+  /**
+   * Sends a request through the app without a socket and resolves with the response; the app
+   * need not be started. The whole pipeline runs: guards, validation, errors, logs and metrics.
+   *
+   * @example
+   * ```ts
+   * const res = await app.inject({ method: 'POST', url: '/users', payload: { name: 'Ada' } })
+   * res.statusCode // 201
+   * res.json() // { id: 1, name: 'Ada' }
+   * ```
+   */
+  inject(options: InjectOptions | string): Promise<InjectResponse> {
+    if (this.state === 'stopped' || this.state === 'draining') {
+      return Promise.reject(
+        new KeelError('KEEL_APP_STATE', `cannot inject a request: the app is ${this.state}`),
+      )
+    }
+    return injectRequest(this.#server.handle, options)
   }
 
   /** Describes the app without starting it; see {@link AppDescription}. */
@@ -358,23 +409,6 @@ export class App {
     })
   }
 
-  #add(method: HttpMethod, path: string, handler: RouteHandler): this {
-    const lifecycle = this.#lifecycle
-    // Requests that arrive while modules are still starting get 503 instead of a half-built app.
-    return this.route({
-      method,
-      path,
-      handler: (ctx) => {
-        if (lifecycle.state === 'starting') {
-          return sendProblem(ctx.res, problem('KEEL_NOT_READY', 503, 'the app is starting'), {
-            'retry-after': '1',
-          })
-        }
-        return handler(ctx)
-      },
-    })
-  }
-
   #assertState(state: LifecycleState, action: string): void {
     if (this.state !== state)
       throw new KeelError('KEEL_APP_STATE', `cannot ${action}: the app is ${this.state}`)
@@ -395,6 +429,7 @@ export class App {
   }
 }
 
+const rootScope: RouteScope = { prefix: '', guards: [], tags: [] }
 const delay = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms))
 const formatHost = (host: string) => (host.includes(':') ? `[${host}]` : host)
 

@@ -1,5 +1,3 @@
-export { type ProblemDetails, problem, problemFromError, problemType, sendProblem } from '../http/problem.ts'
-export type { HttpMethod, RequestContext, RouteDefinition, RouteHandler } from '../http/route.ts'
 export { App, type AppAddress, type CreateAppOptions, createApp } from './app.ts'
 export type { AppDescription } from './describe.ts'
 export { Lifecycle, type LifecycleState, type StateChange } from './lifecycle.ts'

@@ -61,6 +61,10 @@ export const serverSection = defineConfigSection('server', {
   requestTimeoutMs: Milliseconds(30_000, 'a request must arrive whole within this'),
 })
 
+export const httpSection = defineConfigSection('http', {
+  bodyLimitBytes: Type.Integer({ minimum: 0, default: 1_048_576, description: 'largest JSON request body' }),
+})
+
 export const logSection = defineConfigSection(
   'log',
   {
@@ -137,6 +141,7 @@ const connection = (what: string) =>
 export const kernelSections = [
   serviceSection,
   serverSection,
+  httpSection,
   logSection,
   metricsSection,
   tracingSection,

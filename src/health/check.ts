@@ -1,9 +1,7 @@
 /** What a check may return: nothing (pass), `false` (fail), or a detail with a message. */
-// biome-ignore lint/suspicious/noConfusingVoidType: `void` lets a check be any function that returns nothing
 export type CheckOutcome =
-  | void
-  | boolean
-  | { ok: boolean; message?: string; details?: Record<string, unknown> }
+  // biome-ignore lint/suspicious/noConfusingVoidType: `void` lets a check be any function that returns nothing
+  void | boolean | { ok: boolean; message?: string; details?: Record<string, unknown> }
 
 /** A named health check. */
 export interface HealthCheck {

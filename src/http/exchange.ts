@@ -1,6 +1,7 @@
-import type { IncomingMessage, ServerResponse } from 'node:http'
+import type { IncomingHttpHeaders, IncomingMessage, ServerResponse } from 'node:http'
 import type { Logger } from '../log/index.ts'
 import type { ServerSpan } from '../telemetry/index.ts'
+import type { Principal } from './principal.ts'
 import type { RequestContext, RouteDefinition } from './route.ts'
 
 /**
@@ -16,7 +17,14 @@ export class Exchange implements RequestContext {
   span: ServerSpan | undefined
   /** What the handler threw, for the log and the span. */
   error: unknown
-  #query: URLSearchParams | undefined
+  body: unknown = undefined
+  /** For an unmatched path: the methods it does allow (405), if any. */
+  allowedMethods: readonly string[] | undefined
+  principal: Principal | undefined = undefined
+  #query: Record<string, string | string[]> | undefined
+  #ip: string | undefined
+  #headers: IncomingHttpHeaders | undefined
+  readonly #clientIp: (req: IncomingMessage) => string
 
   constructor(
     readonly req: IncomingMessage,
@@ -31,23 +39,54 @@ export class Exchange implements RequestContext {
     readonly log: Logger,
     /** `performance.now()` when the request arrived. */
     readonly startedAt: number,
+    clientIp: (req: IncomingMessage) => string,
   ) {
     this.definition = definition
+    this.#clientIp = clientIp
+  }
+
+  get headers(): IncomingHttpHeaders {
+    return this.#headers ?? this.req.headers
+  }
+
+  /** Typed routes replace the raw headers with the validated (coerced) ones. */
+  set headers(value: IncomingHttpHeaders) {
+    this.#headers = value
+  }
+
+  get ip(): string {
+    this.#ip ??= this.#clientIp(this.req)
+    return this.#ip
   }
 
   get route(): string {
     return this.definition?.path ?? ''
   }
 
-  get query(): URLSearchParams {
-    if (!this.#query) {
-      const q = this.url.indexOf('?')
-      this.#query = new URLSearchParams(q === -1 ? '' : this.url.slice(q + 1))
-    }
+  get query(): Record<string, string | string[]> {
+    this.#query ??= parseQuery(this.url)
     return this.#query
+  }
+
+  /** Typed routes replace the raw query with the validated one. */
+  set query(value: Record<string, string | string[]>) {
+    this.#query = value
   }
 
   header(name: string, value: string | number | readonly string[]): void {
     this.res.setHeader(name, value)
   }
+}
+
+/** The query string as an object without a prototype (so `__proto__` is just a name); repeated names become arrays. */
+function parseQuery(url: string): Record<string, string | string[]> {
+  const query: Record<string, string | string[]> = Object.create(null)
+  const q = url.indexOf('?')
+  if (q === -1) return query
+  for (const [name, value] of new URLSearchParams(url.slice(q + 1))) {
+    const existing = query[name]
+    query[name] =
+      existing === undefined ? value : Array.isArray(existing) ? [...existing, value] : [existing, value]
+  }
+  return query
 }

@@ -10,6 +10,8 @@ import { KeelError, type KeelErrorCode } from '../errors/index.ts'
  * ```
  */
 export class HttpError extends KeelError {
+  /** Brand checked by {@link isHttpError}; survives two copies of the package. */
+  readonly isHttpError = true
   readonly extensions: Readonly<Record<string, unknown>>
   readonly headers: Readonly<Record<string, string>>
 
@@ -26,6 +28,10 @@ export class HttpError extends KeelError {
     this.headers = headers
   }
 }
+
+/** True for an {@link HttpError}, including one from another copy of Keel. */
+export const isHttpError = (error: unknown): error is HttpError =>
+  typeof error === 'object' && error !== null && (error as HttpError).isHttpError === true
 
 /** One failed rule in a request, located by a JSON pointer into the request (`/body/email`). */
 export interface Violation {

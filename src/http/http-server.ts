@@ -6,9 +6,12 @@ import { type Logger, redactUrl, runWithContext } from '../log/index.ts'
 import type { HttpMetrics, Tracing } from '../telemetry/index.ts'
 import { parseTraceparent } from '../telemetry/index.ts'
 import { Exchange } from './exchange.ts'
-import { problem, problemFromError, sendProblem } from './problem.ts'
+import { type Guard, type Handler, withGuards } from './guard.ts'
+import { HttpError } from './http-error.ts'
+import { problemFromError, sendProblem } from './problem.ts'
 import { requestIdFrom } from './request-id.ts'
 import { sendBody } from './respond.ts'
+import type { RequestContext, RouteDefinition } from './route.ts'
 import type { Router } from './router.ts'
 
 /** What the server needs from the app; getters because tracing exists only once started. */
@@ -23,7 +26,13 @@ export interface HttpServerOptions {
   accessLog: boolean
   keepAliveTimeoutMs: number
   requestTimeoutMs: number
+  /** App-wide guards, read when the first request arrives (they are fixed once the app starts). */
+  guards?: () => readonly Guard[]
+  /** How to find the client's address (trusted proxies); default: the socket's peer. */
+  clientIp?: (req: IncomingMessage) => string
 }
+
+const socketAddress = (req: IncomingMessage) => req.socket.remoteAddress ?? ''
 
 /**
  * The kernel's HTTP server: routes requests, gives each a request id, trace context and log
@@ -33,13 +42,13 @@ export class HttpServer {
   readonly server: Server
   readonly #options: HttpServerOptions
   readonly #sockets = new Set<Socket>()
+  readonly #prepared = new WeakMap<RouteDefinition, Handler>()
+  #unmatched: Handler | undefined
   #isDraining = false
 
   constructor(options: HttpServerOptions) {
     this.#options = options
-    this.server = createServer({ requestTimeout: options.requestTimeoutMs }, (req, res) =>
-      this.#onRequest(req, res),
-    )
+    this.server = createServer({ requestTimeout: options.requestTimeoutMs }, this.handle)
     this.server.keepAliveTimeout = options.keepAliveTimeoutMs
     this.server.on('connection', (socket: Socket) => {
       this.#sockets.add(socket)
@@ -109,6 +118,9 @@ export class HttpServer {
     return { forced }
   }
 
+  /** The request listener: the whole pipeline, usable without a socket (see `app.inject()`). */
+  readonly handle = (req: IncomingMessage, res: ServerResponse): void => this.#onRequest(req, res)
+
   get openConnections(): number {
     return this.#sockets.size
   }
@@ -134,6 +146,7 @@ export class HttpServer {
       requestId,
       this.#options.handlerLog,
       startedAt,
+      this.#options.clientIp ?? socketAddress,
     )
 
     const tracing = this.#options.tracing()
@@ -160,24 +173,15 @@ export class HttpServer {
   /** Runs the handler; a handler that returns a plain value is answered without a promise. */
   #dispatch(exchange: Exchange, allowed: readonly string[] | undefined): void {
     const route = exchange.definition
-    if (!route) {
-      const { res, method, path } = exchange
-      if (allowed && allowed.length > 0) {
-        sendProblem(res, problem('KEEL_METHOD_NOT_ALLOWED', 405, `${method} is not allowed on ${path}`), {
-          allow: allowed.join(', '),
-        })
-      } else {
-        sendProblem(res, problem('KEEL_NOT_FOUND', 404, `no route for ${method} ${path}`))
-      }
-      return this.#finish(exchange)
-    }
+    exchange.allowedMethods = allowed
     // Probes and scrapes would otherwise always see themselves in flight.
-    if (!route.internal) this.#options.metrics?.inFlight.inc()
+    if (route && !route.internal) this.#options.metrics?.inFlight.inc()
     let result: unknown
     try {
-      result = route.handler(exchange)
+      result = this.#handlerFor(route)(exchange)
     } catch (error) {
-      return this.#fail(exchange, error)
+      this.#fail(exchange, error)
+      return
     }
     if (isThenable(result)) {
       result.then(
@@ -187,6 +191,26 @@ export class HttpServer {
     } else {
       this.#respond(exchange, result)
     }
+  }
+
+  /**
+   * The route's handler inside its guards and the app-wide guards, composed once per route.
+   * Unmatched requests go through the app-wide guards too (a CORS preflight has no route).
+   * Internal routes (probes, metrics) skip app-wide guards, so an IP filter or a rate limit
+   * never fails a kubelet's probe.
+   */
+  #handlerFor(route: RouteDefinition | undefined): Handler {
+    if (!route) {
+      this.#unmatched ??= withGuards(this.#options.guards?.() ?? [], unmatched)
+      return this.#unmatched
+    }
+    let handler = this.#prepared.get(route)
+    if (!handler) {
+      const outer = route.internal ? [] : (this.#options.guards?.() ?? [])
+      handler = withGuards([...outer, ...(route.guards ?? [])], route.handler)
+      this.#prepared.set(route, handler)
+    }
+    return handler
   }
 
   #respond(exchange: Exchange, body: unknown): void {
@@ -206,7 +230,7 @@ export class HttpServer {
     if (!res.headersSent) {
       const details = problemFromError(error)
       details.requestId = exchange.requestId
-      sendProblem(res, details)
+      sendProblem(res, details, (error as { headers?: Record<string, string> }).headers)
     } else {
       res.destroy(error as Error)
     }
@@ -249,3 +273,18 @@ export class HttpServer {
 
 const isThenable = (value: unknown): value is PromiseLike<unknown> =>
   typeof value === 'object' && value !== null && typeof (value as PromiseLike<unknown>).then === 'function'
+
+/** What an unmatched request gets once the app-wide guards let it through: 405 with Allow, or 404. */
+function unmatched(ctx: RequestContext): never {
+  const allowed = (ctx as Exchange).allowedMethods
+  if (allowed && allowed.length > 0) {
+    throw new HttpError(
+      405,
+      'KEEL_METHOD_NOT_ALLOWED',
+      `${ctx.method} is not allowed on ${ctx.path}`,
+      {},
+      { allow: allowed.join(', ') },
+    )
+  }
+  throw new HttpError(404, 'KEEL_NOT_FOUND', `no route for ${ctx.method} ${ctx.path}`)
+}

@@ -1,5 +1,6 @@
 import type { ServerResponse } from 'node:http'
 import { isKeelError, type KeelErrorCode } from '../errors/index.ts'
+import { isHttpError } from './http-error.ts'
 
 /** An RFC 9457 problem details object, as every Keel error response carries it. */
 export interface ProblemDetails {
@@ -56,6 +57,8 @@ export function problem(
  * anything else becomes a 500 whose detail says nothing about internals.
  */
 export function problemFromError(error: unknown): ProblemDetails {
+  // An HttpError was made for the client, whatever its status; other errors only below 500.
+  if (isHttpError(error)) return problem(error.code, error.status, error.message, { ...error.extensions })
   if (isKeelError(error) && error.status < 500) return problem(error.code, error.status, error.message)
   return problem(
     'KEEL_INTERNAL',

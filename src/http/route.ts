@@ -1,5 +1,8 @@
-import type { IncomingMessage, ServerResponse } from 'node:http'
+import type { IncomingHttpHeaders, IncomingMessage, ServerResponse } from 'node:http'
 import type { Logger } from '../log/index.ts'
+import type { Guard } from './guard.ts'
+import type { Principal } from './principal.ts'
+import type { RouteInfo, RouteSchema } from './route-schema.ts'
 
 export const httpMethods = ['GET', 'HEAD', 'POST', 'PUT', 'PATCH', 'DELETE', 'OPTIONS'] as const
 export type HttpMethod = (typeof httpMethods)[number]
@@ -14,8 +17,15 @@ export interface RequestContext {
   /** The route template that matched (`/users/:id`). */
   readonly route: string
   readonly params: Readonly<Record<string, string | undefined>>
-  /** Query parameters, parsed on first access. */
-  readonly query: URLSearchParams
+  /** Query parameters, parsed on first access; a repeated name gives an array. */
+  readonly query: Readonly<Record<string, string | string[]>>
+  readonly headers: IncomingHttpHeaders
+  /** The parsed and validated body of a typed route with a body schema; otherwise undefined. */
+  readonly body: unknown
+  /** The client's address: the socket's, or the first untrusted hop of X-Forwarded-For when the peer is a trusted proxy. */
+  readonly ip: string
+  /** Who sent the request, once an auth guard has verified it. */
+  principal: Principal | undefined
   readonly requestId: string
   /** The app logger; lines carry `request_id` and `trace_id` automatically. */
   readonly log: Logger
@@ -39,6 +49,10 @@ export interface RouteDefinition {
   handler: RouteHandler
   /** Internal routes (probes, metrics) are not traced and log at debug. */
   internal?: boolean
-  /** Free-form facts for the app description (summary, tags); capabilities add theirs. */
+  /** Free-form facts for the app description; capabilities add theirs. */
   meta?: Record<string, unknown>
+  /** Guards around this route (group's, then route's); app-wide guards wrap them. */
+  guards?: readonly Guard[]
+  /** Schemas and docs of a typed route, for OpenAPI and the inspector. */
+  schema?: RouteSchema & RouteInfo
 }

@@ -323,6 +323,7 @@ export class App extends RouteBuilder {
     return describeApp({
       config: this.#config,
       routes: this.#router.list(),
+      guards: this.#guards,
       healthChecks: this.health.list(),
       modules: startOrder(this.#modules),
       metricsOnOwnPort: this.#metricsOnOwnPort,

@@ -1,5 +1,6 @@
 import type { TObject } from '@sinclair/typebox'
 import type { KernelConfig, LoadedConfig } from '../config/index.ts'
+import type { Guard } from '../http/guard.ts'
 import type { RouteDefinition } from '../http/route.ts'
 import type { KeelModule } from './module.ts'
 
@@ -13,7 +14,18 @@ export interface AppDescription {
   ports: Array<{ name: 'http' | 'metrics'; port: number }>
   probes: { live: string; ready: string; health: string; startup: string }
   metrics: { enabled: boolean; path: string; port: number }
-  routes: Array<{ method: string; path: string; internal: boolean; meta?: Record<string, unknown> }>
+  routes: Array<{
+    method: string
+    path: string
+    internal: boolean
+    meta?: Record<string, unknown>
+    /** The route's own and its groups' guards (app-wide ones are in `guards`). */
+    guards: GuardDescription[]
+    /** Schemas and docs of a typed route. */
+    schema?: RouteDefinition['schema']
+  }>
+  /** App-wide guards, outermost first. */
+  guards: GuardDescription[]
   healthChecks: Array<{ name: string; critical: boolean }>
   modules: Array<{ name: string; dependsOn: readonly string[]; [fact: string]: unknown }>
   /** Backing services the app needs: from modules and from configured URLs. */
@@ -23,10 +35,20 @@ export interface AppDescription {
   configSchema: TObject
 }
 
+/** A guard as the description shows it: its name and options, never secrets. */
+export interface GuardDescription {
+  name: string
+  options?: Readonly<Record<string, unknown>>
+}
+
+const describeGuard = (guard: Guard): GuardDescription =>
+  guard.options ? { name: guard.name, options: guard.options } : { name: guard.name }
+
 /** What {@link describeApp} reads from the app. */
 export interface DescribedParts {
   config: LoadedConfig<KernelConfig>
   routes: readonly RouteDefinition[]
+  guards: readonly Guard[]
   healthChecks: Array<{ name: string; critical: boolean }>
   /** In start order. */
   modules: readonly KeelModule[]
@@ -65,7 +87,10 @@ export function describeApp(parts: DescribedParts): AppDescription {
       path: r.path,
       internal: r.internal ?? false,
       meta: r.meta,
+      guards: (r.guards ?? []).map(describeGuard),
+      schema: r.schema,
     })),
+    guards: parts.guards.map(describeGuard),
     healthChecks: parts.healthChecks,
     modules,
     services: [...services].sort(),

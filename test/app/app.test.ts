@@ -283,6 +283,8 @@ describe('describe()', () => {
       path: '/orders/:id',
       internal: false,
       meta: undefined,
+      guards: [],
+      schema: undefined,
     })
     expect(description.routes).toContainEqual(expect.objectContaining({ path: '/ready', internal: true }))
     expect(description.probes).toEqual({

@@ -5,6 +5,7 @@ import { KeelError } from '../errors/index.ts'
 import { type Logger, redactUrl, runWithContext } from '../log/index.ts'
 import type { HttpMetrics, Tracing } from '../telemetry/index.ts'
 import { parseTraceparent } from '../telemetry/index.ts'
+import { answerClientError } from './client-error.ts'
 import { Exchange } from './exchange.ts'
 import { type Guard, type Handler, withGuards } from './guard.ts'
 import { HttpError } from './http-error.ts'
@@ -48,8 +49,21 @@ export class HttpServer {
 
   constructor(options: HttpServerOptions) {
     this.#options = options
-    this.server = createServer({ requestTimeout: options.requestTimeoutMs }, this.handle)
+    this.server = createServer(
+      {
+        requestTimeout: options.requestTimeoutMs,
+        headersTimeout: options.requestTimeoutMs,
+        // Node checks those timeouts on this interval (30 s by default), so a short timeout needs
+        // a shorter interval to be enforced anywhere near on time.
+        connectionsCheckingInterval: Math.max(
+          250,
+          Math.min(30_000, Math.floor(options.requestTimeoutMs / 4)),
+        ),
+      },
+      this.handle,
+    )
     this.server.keepAliveTimeout = options.keepAliveTimeoutMs
+    this.server.on('clientError', answerClientError)
     this.server.on('connection', (socket: Socket) => {
       this.#sockets.add(socket)
       socket.once('close', () => this.#sockets.delete(socket))

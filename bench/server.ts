@@ -6,6 +6,7 @@
  *   - OpenTelemetry tracing, one SERVER span per request, 100% sampled, OTLP/HTTP JSON to a real
  *     local sink: the harness's `servers/lib/otlp-sink.mjs`, started here as a child process the
  *     way the harness's fastify-prod peer does it (pinned to OTLP_SINK_CPUS when set),
+ *   - CORS (one allowed origin), security headers and a rate limit, as fastify-prod has,
  *   - /live, /ready, /health probes and graceful shutdown on SIGTERM (runApp).
  *
  * Env: PORT (required), LOG_FILE, OTLP_SINK_SCRIPT (path of otlp-sink.mjs; default relative to
@@ -21,6 +22,7 @@ import { resolve } from 'node:path'
 import { createInterface } from 'node:readline'
 import { DiagConsoleLogger, DiagLogLevel, diag } from '@opentelemetry/api'
 import { createApp, runApp, Type } from 'keel'
+import { cors, rateLimit, securityHeaders } from 'keel/http'
 
 const port = Number(process.env.PORT)
 if (!Number.isInteger(port) || port <= 0 || port > 65535) {
@@ -61,6 +63,14 @@ export const app = createApp({
     tracing: { enabled: true, endpoint, sampleRatio: 1 },
   },
 })
+
+// The same guards as fastify-prod: CORS with one allowed origin, security headers (helmet's
+// defaults), and a rate limit high enough never to trigger (10,000,000 per minute per IP).
+app.guard(
+  cors({ origins: [process.env.CORS_ORIGIN || 'https://app.example.com'] }),
+  securityHeaders(),
+  rateLimit({ limit: 10_000_000, windowMs: 60_000 }),
+)
 
 let handled = 0
 let lastId = 0

@@ -9,13 +9,17 @@ import {
 } from '../config/index.ts'
 import { KeelError } from '../errors/index.ts'
 import { HealthRegistry } from '../health/index.ts'
+import { clientIpFromConfig } from '../http/client-ip.ts'
 import type { Guard } from '../http/guard.ts'
 import { HttpError } from '../http/http-error.ts'
 import { HttpServer } from '../http/http-server.ts'
+import { createHttpsRedirectServer } from '../http/https-redirect.ts'
 import { type InjectOptions, type InjectResponse, injectRequest } from '../http/inject.ts'
+import { openApiRoutes } from '../http/openapi/routes.ts'
 import type { RouteDefinition } from '../http/route.ts'
 import { RouteBuilder, type RouteScope } from '../http/route-builder.ts'
 import { Router } from '../http/router.ts'
+import { WebSocketEndpoints, type WebSocketHandler, type WebSocketRouteOptions } from '../http/websocket.ts'
 import { createLogger, type KeelLogger, type Logger } from '../log/index.ts'
 import {
   createMetrics,
@@ -47,6 +51,8 @@ export interface AppAddress {
   port: number
   /** Set when metrics are served on their own port. */
   metricsUrl?: string
+  /** Set when a plain-HTTP port redirects to HTTPS (`server.redirectHttpPort`). */
+  redirectUrl?: string
 }
 
 type AppConfig = KernelConfig & Record<string, unknown>
@@ -66,6 +72,10 @@ export class App extends RouteBuilder {
   readonly #started: KeelModule[] = []
   readonly #server: HttpServer
   #metricsServer: HttpServer | undefined
+  /** The plain-HTTP listener that redirects to HTTPS (`server.redirectHttpPort`). */
+  #redirectServer: HttpServer | undefined
+  /** WebSocket routes, made with the first `app.ws()`. */
+  #webSockets: WebSocketEndpoints | undefined
   #tracing: Tracing | undefined
   #address: AppAddress | undefined
   #stopping: Promise<ShutdownReport> | undefined
@@ -119,12 +129,21 @@ export class App extends RouteBuilder {
       metrics: this.metrics.http,
       tracing: () => this.tracing,
       guards: () => this.#guards,
+      clientIp: clientIpFromConfig(this.#config),
       accessLog: true,
       keepAliveTimeoutMs: server.keepAliveTimeoutMs,
       requestTimeoutMs: server.requestTimeoutMs,
+      tls:
+        server.tls.certFile && server.tls.keyFile
+          ? { ...server.tls, certFile: server.tls.certFile, keyFile: server.tls.keyFile }
+          : undefined,
     })
     for (const route of probeRoutes(health, this.#lifecycle, this.health, service)) this.#router.add(route)
     if (metrics.enabled && !this.#metricsOnOwnPort) this.#router.add(this.#metricsRoute())
+    // Served from the live description, so every route added before the first request is in it.
+    const { openapi } = this.#config.values
+    if (openapi.enabled)
+      for (const route of openApiRoutes(openapi, () => this.describe())) this.#router.add(route)
   }
 
   /** The validated configuration and where each value came from. */
@@ -178,6 +197,43 @@ export class App extends RouteBuilder {
   /** Adds a route definition as is. The verbs (`get`, `post`, …) and groups build on this. */
   route(definition: RouteDefinition): this {
     this.addRoute(definition)
+    return this
+  }
+
+  /**
+   * A WebSocket route on the app's HTTP server. The upgrade request goes through the app-wide
+   * guards and `options.guards` (a guard that throws answers with its status, nothing upgraded);
+   * then `handler` gets the connection with the request's params, principal and request id.
+   * Connections are pinged (`pingIntervalMs`), limited to `maxPayloadBytes` per message (close
+   * 1009), and closed with 1001 when the app shuts down. A plain GET on the path gets 426.
+   *
+   * @example
+   * ```ts
+   * const rooms = new Rooms()
+   * app.ws('/rooms/:room', { guards: [jwtAuth({ secret })], maxPayloadBytes: 64 * 1024 }, (conn) => {
+   *   rooms.join(conn.params.room!, conn)
+   *   conn.socket.on('message', (data) => rooms.broadcast(conn.params.room!, String(data)))
+   * })
+   * ```
+   */
+  ws(path: string, handler: WebSocketHandler): this
+  ws(path: string, options: WebSocketRouteOptions, handler: WebSocketHandler): this
+  ws(path: string, a: WebSocketHandler | WebSocketRouteOptions, b?: WebSocketHandler): this {
+    this.#assertState('created', 'add a route')
+    const [options, handler] = typeof a === 'function' ? [{}, a] : [a, b]
+    if (typeof handler !== 'function') {
+      throw new KeelError('KEEL_ROUTE_INVALID', `WebSocket route ${path}: handler must be a function`)
+    }
+    this.#webSockets ??= new WebSocketEndpoints({
+      server: this.#server,
+      router: this.#router,
+      guards: () => this.#guards,
+      log: this.logger('keel:http'),
+      handlerLog: this.log,
+      clientIp: clientIpFromConfig(this.#config),
+      isStarting: () => this.#lifecycle.state === 'starting',
+    })
+    this.addRoute(this.#webSockets.route(path, options, handler))
     return this
   }
 
@@ -240,7 +296,27 @@ export class App extends RouteBuilder {
       })
       const main = await this.#server.listen(server.port, server.host)
       const host = server.host === '0.0.0.0' || server.host === '::' ? 'localhost' : server.host
-      this.#address = { url: `http://${formatHost(host)}:${main.port}`, host: server.host, port: main.port }
+      const scheme = this.#server.isTls ? 'https' : 'http'
+      this.#address = {
+        url: `${scheme}://${formatHost(host)}:${main.port}`,
+        host: server.host,
+        port: main.port,
+      }
+      if (this.#server.isTls && server.redirectHttpPort !== null) {
+        this.#redirectServer = createHttpsRedirectServer({
+          httpsPort: main.port,
+          fallbackHost: host,
+          log: this.logger('keel:http'),
+          keepAliveTimeoutMs: server.keepAliveTimeoutMs,
+          requestTimeoutMs: server.requestTimeoutMs,
+        })
+        const bound = await this.#redirectServer.listen(
+          server.redirectHttpPort,
+          server.host,
+          'server.redirectHttpPort',
+        )
+        this.#address.redirectUrl = `http://${formatHost(host)}:${bound.port}`
+      }
       if (metrics.enabled && this.#metricsOnOwnPort) {
         this.#metricsServer = this.#createMetricsServer()
         const bound = await this.#metricsServer.listen(metrics.port!, server.host, 'metrics.port')
@@ -342,6 +418,7 @@ export class App extends RouteBuilder {
     this.#lifecycle.moveTo('draining')
     log.info({ reason, drainDelayMs: shutdown.drainDelayMs }, 'shutdown started')
     this.#server.beginDrain()
+    this.#redirectServer?.beginDrain()
     if (this.#address && shutdown.drainDelayMs > 0) {
       // A wait, not work that can overrun: bounded only by the total deadline (a timeout equal to
       // the delay would race the delay's own timer and fail the shutdown).
@@ -349,7 +426,11 @@ export class App extends RouteBuilder {
       await sequence.run('drain-delay', Number.POSITIVE_INFINITY, () => delay(wait))
     }
     await sequence.run('http', sequence.remaining(), async () => {
-      const { forced } = await this.#server.close(Math.max(0, sequence.remaining() - 100))
+      const closeBy = Math.max(0, sequence.remaining() - 100)
+      const [{ forced }] = await Promise.all([
+        this.#server.close(closeBy),
+        this.#redirectServer?.close(closeBy),
+      ])
       if (forced > 0) throw new Error(`${forced} connection(s) still open at the deadline were closed`)
     })
     if (this.#startingModules) {

@@ -2,6 +2,7 @@ import { parseArgs } from 'node:util'
 import { ConfigError, formatIssue } from '../config/index.ts'
 import { isKeelError } from '../errors/index.ts'
 import { configCommand, configHelp } from './commands/config.ts'
+import { type OpenApiFlags, openapiCommand, openapiHelp } from './commands/openapi.ts'
 import { usageError } from './usage-error.ts'
 
 const help = `keel: the Keel toolchain
@@ -10,6 +11,7 @@ Usage: keel <command> [flags]
 
 Commands:
   config     print the effective configuration with the source of each value
+  openapi    write the app's OpenAPI 3.1 document
 
 Run keel <command> --help for a command's flags.
 Exit codes: 0 success, 1 the command found a problem, 2 bad arguments.`
@@ -45,6 +47,22 @@ export async function main(
           return 0
         }
         out.write(`${await configCommand(values as Record<string, string>, Boolean(out.isTTY))}\n`)
+        return 0
+      }
+      case 'openapi': {
+        const { values } = parseFlags(rest, {
+          entry: { type: 'string' },
+          out: { type: 'string' },
+          profile: { type: 'string' },
+          'include-internal': { type: 'boolean' },
+          json: { type: 'boolean' },
+          help: { type: 'boolean', short: 'h' },
+        })
+        if (values.help) {
+          out.write(`${openapiHelp}\n`)
+          return 0
+        }
+        out.write(await openapiCommand(values as OpenApiFlags))
         return 0
       }
       default:

@@ -54,16 +54,92 @@ export const serviceSection = defineConfigSection('service', {
   version: Type.String({ default: '0.0.0', description: 'defaults to package.json version' }),
 })
 
-export const serverSection = defineConfigSection('server', {
-  host: Type.String({ default: '127.0.0.1', description: 'interface to bind; 0.0.0.0 in containers' }),
-  port: Type.Integer({ minimum: 0, maximum: 65535, default: 3000 }),
-  keepAliveTimeoutMs: Milliseconds(5000, 'idle keep-alive sockets close after this'),
-  requestTimeoutMs: Milliseconds(30_000, 'a request must arrive whole within this'),
-})
+const tlsFiles = Type.Object(
+  {
+    certFile: Type.Optional(
+      Type.String({ minLength: 1, description: 'PEM certificate chain; set with keyFile to serve HTTPS' }),
+    ),
+    keyFile: Type.Optional(Type.String({ minLength: 1, description: 'PEM private key' })),
+    caFile: Type.Optional(
+      Type.String({ minLength: 1, description: 'PEM CA certificates for client certificates' }),
+    ),
+    passphrase: Type.Optional(Secret({ description: 'decrypts keyFile' })),
+  },
+  { additionalProperties: false, default: {} },
+)
+
+export const serverSection = defineConfigSection(
+  'server',
+  {
+    host: Type.String({ default: '127.0.0.1', description: 'interface to bind; 0.0.0.0 in containers' }),
+    port: Type.Integer({ minimum: 0, maximum: 65535, default: 3000 }),
+    keepAliveTimeoutMs: Milliseconds(5000, 'idle keep-alive sockets close after this'),
+    requestTimeoutMs: Milliseconds(30_000, 'a request must arrive whole within this'),
+    tls: tlsFiles,
+    redirectHttpPort: Type.Union([Type.Integer({ minimum: 0, maximum: 65535 }), Type.Null()], {
+      default: null,
+      description: 'with tls: a plain-HTTP port that redirects (308) to HTTPS; null for none',
+    }),
+  },
+  { check: (server) => tlsProblems(server) },
+)
+
+/** TLS needs both files; the other TLS settings need TLS. */
+function tlsProblems(server: {
+  port: number
+  tls: Static<typeof tlsFiles>
+  redirectHttpPort: number | null
+}): SectionProblem[] {
+  const { tls, redirectHttpPort, port } = server
+  const problems: SectionProblem[] = []
+  const isTls = tls.certFile !== undefined && tls.keyFile !== undefined
+  if (tls.certFile !== undefined && tls.keyFile === undefined)
+    problems.push({ key: 'tls.keyFile', message: 'is required when server.tls.certFile is set' })
+  if (tls.keyFile !== undefined && tls.certFile === undefined)
+    problems.push({ key: 'tls.certFile', message: 'is required when server.tls.keyFile is set' })
+  for (const key of ['caFile', 'passphrase'] as const) {
+    if (tls[key] !== undefined && tls.certFile === undefined && tls.keyFile === undefined)
+      problems.push({ key: `tls.${key}`, message: 'needs server.tls.certFile and keyFile' })
+  }
+  if (redirectHttpPort !== null && !isTls)
+    problems.push({ key: 'redirectHttpPort', message: 'needs HTTPS: set server.tls.certFile and keyFile' })
+  if (redirectHttpPort !== null && redirectHttpPort !== 0 && redirectHttpPort === port)
+    problems.push({ key: 'redirectHttpPort', message: `must differ from server.port (${port})` })
+  return problems
+}
 
 export const httpSection = defineConfigSection('http', {
   bodyLimitBytes: Type.Integer({ minimum: 0, default: 1_048_576, description: 'largest JSON request body' }),
+  trustProxy: Type.Array(Type.String(), {
+    default: [],
+    description: 'proxies (IPs or CIDRs) whose X-Forwarded-For is believed; empty trusts none',
+  }),
 })
+
+export const openapiSection = defineConfigSection(
+  'openapi',
+  {
+    enabled: Type.Boolean({ default: true, description: 'serve the OpenAPI document (and the docs UI)' }),
+    path: Type.String({
+      pattern: '^/',
+      default: '/openapi.json',
+      description: 'where the OpenAPI 3.1 document is served',
+    }),
+    docs: Type.Boolean({ default: true, description: 'serve the API reference UI at docsPath' }),
+    docsPath: Type.String({
+      pattern: '^/.*[^/]$',
+      default: '/docs',
+      description: 'API reference UI (Swagger UI); its files are under <docsPath>/assets/',
+    }),
+    title: Type.String({ default: '', description: 'document and page title; empty: service.name' }),
+  },
+  {
+    check: (openapi) =>
+      openapi.docs && openapi.path === openapi.docsPath
+        ? [{ key: 'docsPath', message: `must differ from openapi.path ("${openapi.path}")` }]
+        : [],
+  },
+)
 
 export const logSection = defineConfigSection(
   'log',
@@ -142,6 +218,7 @@ export const kernelSections = [
   serviceSection,
   serverSection,
   httpSection,
+  openapiSection,
   logSection,
   metricsSection,
   tracingSection,

@@ -21,6 +21,16 @@ export class Exchange implements RequestContext {
   /** For an unmatched path: the methods it does allow (405), if any. */
   allowedMethods: readonly string[] | undefined
   principal: Principal | undefined = undefined
+  /** Aborts when the server starts closing (shutdown's `http` phase); `sse()` streams end then. */
+  serverClosing: AbortSignal | undefined = undefined
+  /**
+   * The largest request body this request may send, set by `bodyLimit()` guards (the smallest
+   * limit on the way wins). Typed routes bound their body reading by it; undefined without a guard.
+   */
+  bodyLimitBytes: number | undefined = undefined
+  #abort: AbortController | undefined
+  #abortReason: unknown
+  #isAborted = false
   #query: Record<string, string | string[]> | undefined
   #ip: string | undefined
   #headers: IncomingHttpHeaders | undefined
@@ -76,7 +86,35 @@ export class Exchange implements RequestContext {
   header(name: string, value: string | number | readonly string[]): void {
     this.res.setHeader(name, value)
   }
+
+  /**
+   * Aborted when the client goes away before the response is finished, or by {@link abort}.
+   * Made on first access, so requests whose handlers never look at it pay nothing.
+   */
+  get signal(): AbortSignal {
+    if (!this.#abort) {
+      this.#abort = new AbortController()
+      const { res } = this
+      if (this.#isAborted) this.#abort.abort(this.#abortReason)
+      else if (res.destroyed && !res.writableEnded) this.abort(clientGone())
+      else
+        res.once('close', () => {
+          if (!res.writableEnded) this.abort(clientGone())
+        })
+    }
+    return this.#abort.signal
+  }
+
+  /** Aborts {@link signal} with `reason` (the `timeout()` guard does); only the first call counts. */
+  abort(reason: unknown): void {
+    if (this.#isAborted) return
+    this.#isAborted = true
+    this.#abortReason = reason
+    this.#abort?.abort(reason)
+  }
 }
+
+const clientGone = () => new DOMException('the client closed the connection', 'AbortError')
 
 /** The query string as an object without a prototype (so `__proto__` is just a name); repeated names become arrays. */
 function parseQuery(url: string): Record<string, string | string[]> {

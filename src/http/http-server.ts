@@ -1,5 +1,6 @@
 import { randomUUID } from 'node:crypto'
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http'
+import { createServer as createHttpsServer, type Server as HttpsServer } from 'node:https'
 import { Server as NetServer, type Socket } from 'node:net'
 import { KeelError } from '../errors/index.ts'
 import { type Logger, redactUrl, runWithContext } from '../log/index.ts'
@@ -10,10 +11,11 @@ import { Exchange } from './exchange.ts'
 import { type Guard, type Handler, withGuards } from './guard.ts'
 import { HttpError } from './http-error.ts'
 import { problemFromError, sendProblem } from './problem.ts'
-import { requestIdFrom } from './request-id.ts'
 import { sendBody } from './respond.ts'
 import type { RequestContext, RouteDefinition } from './route.ts'
 import type { Router } from './router.ts'
+import { resolveServerSettings, type ServerSettings } from './server-settings.ts'
+import { loadTlsFiles, type TlsFiles } from './tls.ts'
 
 /** What the server needs from the app; getters because tracing exists only once started. */
 export interface HttpServerOptions {
@@ -31,6 +33,8 @@ export interface HttpServerOptions {
   guards?: () => readonly Guard[]
   /** How to find the client's address (trusted proxies); default: the socket's peer. */
   clientIp?: (req: IncomingMessage) => string
+  /** Serve HTTPS with these files; they are read and checked by `listen()`, not before. */
+  tls?: TlsFiles
 }
 
 const socketAddress = (req: IncomingMessage) => req.socket.remoteAddress ?? ''
@@ -45,11 +49,16 @@ export class HttpServer {
   readonly #sockets = new Set<Socket>()
   readonly #prepared = new WeakMap<RouteDefinition, Handler>()
   #unmatched: Handler | undefined
+  /** App-wide guards minus the server-setting ones (requestId, accessLog), and what those set. */
+  #appWide: { guards: readonly Guard[]; settings: ServerSettings } | undefined
   #isDraining = false
+  readonly #closing = new AbortController()
 
   constructor(options: HttpServerOptions) {
     this.#options = options
-    this.server = createServer(
+    // The same options and pipeline either way; an HTTPS server gets its certificate in listen().
+    const create = (options.tls ? createHttpsServer : createServer) as typeof createServer
+    this.server = create(
       {
         requestTimeout: options.requestTimeoutMs,
         headersTimeout: options.requestTimeoutMs,
@@ -73,6 +82,7 @@ export class HttpServer {
   /** Listens on host:port; a taken port becomes `KEEL_PORT_IN_USE` naming the port. */
   listen(port: number, host: string, what = 'server.port'): Promise<{ port: number; host: string }> {
     return new Promise((resolve, reject) => {
+      if (this.#options.tls) (this.server as HttpsServer).setSecureContext(loadTlsFiles(this.#options.tls))
       const onError = (error: NodeJS.ErrnoException) => {
         this.server.off('listening', onListening)
         if (error.code === 'EADDRINUSE') {
@@ -108,6 +118,19 @@ export class HttpServer {
   }
 
   /**
+   * Aborts when {@link close} begins, right after the listener stops accepting: long-lived
+   * responses (SSE streams, WebSockets) end then, so their clients reconnect to another instance.
+   */
+  get closing(): AbortSignal {
+    return this.#closing.signal
+  }
+
+  /** True when the server speaks HTTPS (`server.tls`). */
+  get isTls(): boolean {
+    return this.#options.tls !== undefined
+  }
+
+  /**
    * Stops accepting connections and waits for open ones to finish. Unlike `server.close()`, it
    * does not reset idle keep-alive sockets (a client may be sending on one right now); each
    * closes after its next response (which says `Connection: close`) or at the keep-alive timeout.
@@ -119,6 +142,7 @@ export class HttpServer {
       if (!this.server.listening) return resolve()
       NetServer.prototype.close.call(this.server, () => resolve())
     })
+    this.#closing.abort()
     let timer: NodeJS.Timeout | undefined
     const deadline = new Promise<'deadline'>((resolve) => {
       timer = setTimeout(() => resolve('deadline'), deadlineMs)
@@ -146,8 +170,9 @@ export class HttpServer {
     const path = q === -1 ? url : url.slice(0, q)
     const method = req.method ?? 'GET'
     const match = this.#options.router.find(method, path)
-    const requestId = requestIdFrom(req.headers['x-request-id'])
-    res.setHeader('x-request-id', requestId)
+    const ids = this.#resolveAppWide().settings.requestId
+    const requestId = ids.idFor(req)
+    res.setHeader(ids.header, requestId)
     if (this.#isDraining) res.setHeader('connection', 'close')
     const exchange = new Exchange(
       req,
@@ -162,6 +187,7 @@ export class HttpServer {
       startedAt,
       this.#options.clientIp ?? socketAddress,
     )
+    exchange.serverClosing = this.#closing.signal
 
     const tracing = this.#options.tracing()
     const span =
@@ -207,6 +233,12 @@ export class HttpServer {
     }
   }
 
+  /** Reads the app-wide guards once, at the first request (they are fixed once the app starts). */
+  #resolveAppWide(): { guards: readonly Guard[]; settings: ServerSettings } {
+    this.#appWide ??= resolveServerSettings(this.#options.guards?.() ?? [])
+    return this.#appWide
+  }
+
   /**
    * The route's handler inside its guards and the app-wide guards, composed once per route.
    * Unmatched requests go through the app-wide guards too (a CORS preflight has no route).
@@ -215,12 +247,12 @@ export class HttpServer {
    */
   #handlerFor(route: RouteDefinition | undefined): Handler {
     if (!route) {
-      this.#unmatched ??= withGuards(this.#options.guards?.() ?? [], unmatched)
+      this.#unmatched ??= withGuards(this.#resolveAppWide().guards, unmatched)
       return this.#unmatched
     }
     let handler = this.#prepared.get(route)
     if (!handler) {
-      const outer = route.internal ? [] : (this.#options.guards?.() ?? [])
+      const outer = route.internal ? [] : this.#resolveAppWide().guards
       handler = withGuards([...outer, ...(route.guards ?? [])], route.handler)
       this.#prepared.set(route, handler)
     }
@@ -270,18 +302,8 @@ export class HttpServer {
         'request failed',
       )
     }
-    if (!this.#options.accessLog) return
-    const level = definition?.internal ? 'debug' : 'info'
-    if (!log.isLevelEnabled(level)) return
-    const fields = {
-      method,
-      url: redactUrl(exchange.url),
-      route: definition?.path,
-      status,
-      durationMs: Math.round(seconds * 100_000) / 100,
-      headers: log.isLevelEnabled('debug') ? exchange.req.headers : undefined,
-    }
-    log[level](fields, 'request completed')
+    if (this.#options.accessLog)
+      this.#resolveAppWide().settings.accessLog.write(exchange, log, status, seconds)
   }
 }
 

@@ -29,6 +29,12 @@ export interface RequestContext {
   readonly requestId: string
   /** The app logger; lines carry `request_id` and `trace_id` automatically. */
   readonly log: Logger
+  /**
+   * Aborted when the client disconnects before the response is finished, or when a `timeout()`
+   * guard gives up on the handler (its `reason` is then the 504 `KEEL_TIMEOUT` error). Pass it to
+   * `fetch`, database queries and timers so abandoned work stops. Created on first access.
+   */
+  readonly signal: AbortSignal
   /** Response status for a returned body. Default 200 (204 when the handler returns nothing). */
   status: number
   /** Sets a response header. */

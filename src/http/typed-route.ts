@@ -33,7 +33,8 @@ export function typedHandler(
   const body = options.body ? compilePart('body', options.body, !allowUnknown.body) : undefined
   const rejectsQuery = !options.query && !allowUnknown.query
   const serializers = compileSerializers(options.response)
-  const limit = options.bodyLimitBytes ?? bodyLimitBytes
+  const routeLimit = options.bodyLimitBytes
+  const limit = routeLimit ?? bodyLimitBytes
   const call = handler as (ctx: RequestContext) => unknown
 
   const run = (ctx: RequestContext, violations: Violation[]): unknown => {
@@ -44,7 +45,10 @@ export function typedHandler(
   return (ctx) => {
     const violations = validateStrings(ctx, strings, rejectsQuery)
     if (!body) return run(ctx, violations)
-    return readJsonBody(ctx.req, limit).then((raw) => {
+    // A bodyLimit() guard on the way replaces the configured default and caps the route's own limit.
+    const guarded = (ctx as { bodyLimitBytes?: number }).bodyLimitBytes
+    const max = guarded === undefined ? limit : Math.min(guarded, routeLimit ?? guarded)
+    return readJsonBody(ctx.req, max).then((raw) => {
       const outcome = body.validate(raw)
       if ('violations' in outcome) violations.push(...outcome.violations)
       else (ctx as unknown as Mutable).body = outcome.value

@@ -159,7 +159,9 @@ function malformedRequest(next: () => number): {
 }
 
 describe('malformed requests', () => {
-  it(`answers ${TOTAL} malformed requests without a crash, a 5xx, or an error that is not problem+json`, async () => {
+  it(`answers ${TOTAL} malformed requests without a crash, a 5xx, or an error that is not problem+json`, {
+    timeout: 120_000,
+  }, async () => {
     const next = random(20261121)
     const statuses = new Map<number, number>()
     const failures: string[] = []

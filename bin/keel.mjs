@@ -12,7 +12,9 @@ if (existsSync(dist)) {
   process.exitCode = await main(process.argv.slice(2))
 } else {
   const source = fileURLToPath(new URL('../src/cli/main.ts', import.meta.url))
-  const args = ['--conditions=source', '--import', 'tsx', source, ...process.argv.slice(2)]
+  // Resolved from this file, so the command works from any directory.
+  const tsx = import.meta.resolve('tsx')
+  const args = ['--conditions=source', '--import', tsx, source, ...process.argv.slice(2)]
   const child = spawnSync(process.execPath, args, { stdio: 'inherit' })
   process.exitCode = child.status ?? 1
 }

@@ -62,7 +62,12 @@ function transform(node: unknown): unknown {
   for (const key of Reflect.ownKeys(source)) {
     copy[key] = typeof key === 'symbol' ? source[key] : transform(source[key])
   }
-  if (
+  if (Array.isArray(source.allOf)) {
+    // An intersection: each member sees only its own properties, so closing the members would
+    // reject every field of the others. Close the whole instead, over what all members declare.
+    copy.allOf = (source.allOf as unknown[]).map(openTopLevel)
+    if (copy.unevaluatedProperties === undefined) copy.unevaluatedProperties = false
+  } else if (
     copy.type === 'object' &&
     copy.properties &&
     copy.additionalProperties === undefined &&
@@ -71,6 +76,15 @@ function transform(node: unknown): unknown {
     copy.additionalProperties = false
   }
   return copy
+}
+
+/** A member of an intersection: closed inside, open at its own top level. */
+function openTopLevel(member: unknown): unknown {
+  const closed = transform(member) as Record<string | symbol, unknown>
+  if ((member as { additionalProperties?: unknown }).additionalProperties === undefined) {
+    delete closed.additionalProperties
+  }
+  return closed
 }
 
 function hasNonString(schema: TSchema): boolean {

@@ -90,7 +90,8 @@ export abstract class RouteBuilder {
     const scope = this.scope
     const fullPath = scope.prefix + path
     if (typeof a === 'function') {
-      this.addRoute({ method, path: fullPath, handler: a, guards: scope.guards })
+      const schema = scope.tags.length > 0 ? { tags: scope.tags } : undefined
+      this.addRoute({ method, path: fullPath, handler: a, guards: scope.guards, schema })
       return this
     }
     if (a === null || typeof a !== 'object' || typeof b !== 'function') {

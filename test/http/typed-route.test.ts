@@ -232,3 +232,30 @@ describe('groups and guards', () => {
     )
   })
 })
+
+describe('intersections', () => {
+  it('accepts the fields of every member of an intersected body and still rejects unknown ones', async () => {
+    const { app } = testApp()
+    const Named = Type.Object({ name: Type.String() })
+    const Aged = Type.Object({ age: Type.Integer() })
+    app.post('/people', { body: Type.Intersect([Named, Aged]) }, (ctx) => ({
+      name: ctx.body.name,
+      age: ctx.body.age,
+    }))
+    const headers = { 'content-type': 'application/json' }
+    const ok = await app.inject({
+      method: 'POST',
+      url: '/people',
+      headers,
+      payload: { name: 'Ada', age: 36 },
+    })
+    expect([ok.statusCode, ok.json()]).toEqual([200, { name: 'Ada', age: 36 }])
+    const extra = await app.inject({
+      method: 'POST',
+      url: '/people',
+      headers,
+      payload: { name: 'Ada', age: 36, role: 'admin' },
+    })
+    expect(extra.statusCode).toBe(400)
+  })
+})

@@ -42,6 +42,10 @@ function describe(message: string, path: string, schema: TSchema): string {
   if (message === 'Unexpected property')
     return `unknown ${path.includes('/') ? 'field' : 'value'}: not declared by the schema`
   if (message.startsWith('Expected required property')) return 'is required'
+  const options = Array.isArray(schema.anyOf) ? (schema.anyOf as TSchema[]) : undefined
+  if (options?.every((option) => option.const !== undefined)) {
+    return `expected one of ${options.map((option) => JSON.stringify(option.const)).join(', ')}`
+  }
   const text = message.charAt(0).toLowerCase() + message.slice(1)
   return schema.format && text.includes('format') ? `expected a string in ${schema.format} format` : text
 }

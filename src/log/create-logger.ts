@@ -84,25 +84,45 @@ export function createLogger(options: LoggerOptions): KeelLogger {
       return logger
     },
     flush() {
-      // sonic-boom's flush(cb) waits for the write in flight and then writes the queue, so lines
-      // keep their order (flushSync would write the queue ahead of the pending write).
-      const flushable = stream as { flush?: (cb: (error?: Error) => void) => void }
-      if (typeof flushable.flush !== 'function') return Promise.resolve()
-      return new Promise<void>((resolve) => {
-        const timer = setTimeout(resolve, 2000)
-        try {
-          flushable.flush!(() => {
-            clearTimeout(timer)
-            resolve()
-          })
-        } catch {
-          // A stream that is not ready yet (or already closed) has nothing to flush.
-          clearTimeout(timer)
-          resolve()
-        }
-      })
+      return settle(stream)
     },
   }
+}
+
+/** What {@link settle} reads of a sonic-boom destination. */
+interface SonicBoomLike {
+  _writing?: boolean
+  _len?: number
+  minLength?: number
+  flush?: (cb: (error?: Error) => void) => void
+  once(event: 'drain', listener: () => void): unknown
+}
+
+/**
+ * Resolves once every line handed to the stream is written, in order. sonic-boom's
+ * `flush(cb)` returns at once when `minLength` is 0 (the stdout case) even while a write is in
+ * flight, and `flushSync` (pino's exit hook) would then write queued lines ahead of that write;
+ * so a write in flight is awaited through its 'drain' event. sonic-boom has no public "is
+ * writing" flag, hence the read of `_writing`. Bounded at 2 s.
+ */
+function settle(destination: unknown): Promise<void> {
+  const stream = destination as SonicBoomLike
+  if (typeof stream.flush !== 'function') return Promise.resolve()
+  return new Promise<void>((resolve) => {
+    const timer = setTimeout(resolve, 2000)
+    const done = () => {
+      clearTimeout(timer)
+      resolve()
+    }
+    try {
+      if (stream._writing) stream.once('drain', done)
+      else if ((stream.minLength ?? 0) > 0 && (stream._len ?? 0) > 0) stream.flush?.((_error) => done())
+      else done()
+    } catch {
+      // A stream that is not ready yet (or already closed) has nothing to flush.
+      done()
+    }
+  })
 }
 
 /**

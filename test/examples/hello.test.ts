@@ -104,6 +104,37 @@ describe('examples/hello', () => {
       state: 'ready',
       checks: [{ name: 'greeter', status: 'pass', critical: true, details: { greetings: 1 } }],
     })
+    // The typed route validates its body, the admin group wants the (development) API key, and
+    // the API reference is served.
+    const url = `http://127.0.0.1:${port}`
+    const post = (body: unknown) =>
+      fetch(`${url}/greetings`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json', connection: 'close' },
+        body: JSON.stringify(body),
+      })
+    const created = await post({ name: 'Ada', language: 'fr' })
+    expect([created.status, await created.json()]).toEqual([
+      201,
+      { id: 1, name: 'Ada', text: 'Bonjour, Ada!' },
+    ])
+    const invalid = await post({ name: 'Ada', language: 'xx' })
+    expect(invalid.status).toBe(400)
+    expect((await invalid.json()).errors).toEqual([
+      { pointer: '/body/language', message: 'expected one of "en", "fr", "de", "es"' },
+    ])
+    expect((await fetch(`${url}/admin/stats`, { headers: { connection: 'close' } })).status).toBe(401)
+    const stats = await fetch(`${url}/admin/stats`, {
+      headers: { 'x-api-key': 'keel_dev_hello_admin_key', connection: 'close' },
+    })
+    expect(await stats.json()).toEqual({ greetings: 2, stored: 1 })
+    const openapi = (await (
+      await fetch(`${url}/openapi.json`, { headers: { connection: 'close' } })
+    ).json()) as { paths: object }
+    expect(Object.keys(openapi.paths)).toEqual(
+      expect.arrayContaining(['/greetings', '/hello/{name}', '/admin/stats']),
+    )
+    expect((await fetch(`${url}/docs`, { headers: { connection: 'close' } })).status).toBe(200)
     // The greeting was logged as JSON (stdout is not a terminal) with its request id.
     expect(output).toMatch(/"service":"hello".*"request_id":"[^"]+".*"msg":"greeting"/)
 

@@ -120,7 +120,7 @@ describe('examples/hello', () => {
     ])
     const invalid = await post({ name: 'Ada', language: 'xx' })
     expect(invalid.status).toBe(400)
-    expect((await invalid.json()).errors).toEqual([
+    expect(((await invalid.json()) as { errors: unknown }).errors).toEqual([
       { pointer: '/body/language', message: 'expected one of "en", "fr", "de", "es"' },
     ])
     expect((await fetch(`${url}/admin/stats`, { headers: { connection: 'close' } })).status).toBe(401)

@@ -186,16 +186,15 @@ describe('keel config', () => {
   })
 
   it('applies --profile to the app of --entry without leaving KEEL_PROFILE behind', async () => {
-    const { code, out } = await keel([
-      'config',
-      '--entry',
-      join(repo, 'examples/hello/app.ts'),
-      '--profile',
-      'prod',
-    ])
+    const { code, out } = await keel(
+      ['config', '--entry', join(repo, 'examples/hello/app.ts'), '--profile', 'prod'],
+      { HELLO_ADMIN_KEY: 'planted-admin-key-value' },
+    )
     expect(code).toBe(0)
     expect(out).toMatch(/^profile prod,/)
     expect(row(out, 'shutdown.drainDelayMs')[2]).toMatch(/keel\.yaml:\d+ \(profile prod\)$/)
+    expect(row(out, 'hello.adminKey')[1]).toBe('"[REDACTED]"')
+    expect(out).not.toContain('planted-admin-key-value')
     expect(process.env.KEEL_PROFILE).toBeUndefined()
   })
 
@@ -259,6 +258,7 @@ describe('the keel bin', () => {
   it('runs keel config --entry on the hello example with --profile prod', () => {
     const { code, out, err } = keelBin(['config', '--entry', 'examples/hello/app.ts', '--profile', 'prod'], {
       DATABASE_URL: 'postgres://hello:planted-bin-password@db:5432/hello',
+      HELLO_ADMIN_KEY: 'planted-admin-key-value',
     })
     expect(err).toBe('')
     expect(code).toBe(0)
@@ -271,6 +271,12 @@ describe('the keel bin', () => {
     ])
     expect(row(out, 'shutdown.drainDelayMs')[2]).toMatch(/keel\.yaml:\d+ \(profile prod\)$/)
     expect(row(out, 'database.url')[1]).toBe('"postgres://hello:[REDACTED]@db:5432/hello"')
+  })
+
+  it('refuses the hello example in prod without HELLO_ADMIN_KEY, naming the variable and the key', () => {
+    const { code, err } = keelBin(['config', '--entry', 'examples/hello/app.ts', '--profile', 'prod'])
+    expect(code).toBe(1)
+    expect(err).toMatch(/hello\.adminKey: variable HELLO_ADMIN_KEY is not set/)
   })
 
   it('exits 1 on invalid configuration and 2 on bad arguments', () => {

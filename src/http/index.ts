@@ -33,7 +33,7 @@ export {
   unmapIpv4,
 } from './client-ip.ts'
 export { registerFormats } from './formats.ts'
-export { type Guard, type Handler, withGuards } from './guard.ts'
+export { type Guard, type Handler, type Next, withGuards } from './guard.ts'
 export { type ContentCoding, negotiateEncoding } from './guards/accept-encoding.ts'
 export { accessLog } from './guards/access-log.ts'
 export { type BodyLimitOptions, bodyLimit } from './guards/body-limit.ts'

@@ -120,7 +120,7 @@ export function compress(options: CompressOptions = {}): Guard {
       isCompressible: options.isCompressible ? '[function]' : 'default',
     },
     handle(ctx, next) {
-      return next().then((body) => compressBody(ctx, body))
+      return Promise.resolve(next()).then((body) => compressBody(ctx, body))
     },
   }
 }

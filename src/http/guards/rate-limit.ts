@@ -1,4 +1,4 @@
-import type { Guard } from '../guard.ts'
+import type { Guard, Next } from '../guard.ts'
 import { HttpError } from '../http-error.ts'
 import type { RequestContext } from '../route.ts'
 import { checkInteger, checkOneOf, checkOptionsObject, describe, invalidOption } from './guard-options.ts'
@@ -76,7 +76,7 @@ export function rateLimit(options: RateLimitOptions): Guard {
   const windowText = windowMs % 1000 === 0 ? `${windowMs / 1000} s` : `${windowMs} ms`
   let lastLoggedAt = Number.NEGATIVE_INFINITY
 
-  const answer = (ctx: RequestContext, next: () => Promise<unknown>, hit: RateLimitHit) => {
+  const answer = (ctx: RequestContext, next: Next, hit: RateLimitHit) => {
     const remaining = limit - hit.count
     const resetSeconds = Math.max(0, Math.ceil(hit.resetMs / 1000))
     ctx.header('ratelimit-limit', limitText)
@@ -95,7 +95,7 @@ export function rateLimit(options: RateLimitOptions): Guard {
     return next()
   }
 
-  const failed = (ctx: RequestContext, next: () => Promise<unknown>, error: unknown) => {
+  const failed = (ctx: RequestContext, next: Next, error: unknown) => {
     const now = Date.now()
     if (now - lastLoggedAt >= logEveryMs) {
       lastLoggedAt = now

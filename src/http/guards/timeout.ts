@@ -42,7 +42,7 @@ export function timeout(options: TimeoutOptions): Guard {
           ;(ctx as Exchange).abort(error)
           if (!ctx.res.headersSent) reject(error)
         }, ms)
-        answer.then(
+        Promise.resolve(answer).then(
           (body) => {
             clearTimeout(timer)
             resolve(body)

@@ -28,7 +28,9 @@ rsync -a --delete --chmod=Du+w,Fu+w --exclude /node_modules/ --exclude /results/
 TSX=$(cd "$ROOT" && node --input-type=module -e "console.log(import.meta.resolve('tsx'))")
 printf -v TARGET_CMD 'OTLP_SINK_SCRIPT=%q exec node --conditions=source --import %q %q' \
   "$WORK/servers/lib/otlp-sink.mjs" "$TSX" "$ROOT/bench/server.ts"
-export TARGET_CMD TARGET_NAME=keel
+# KEEL_BENCH_MODE=bare runs Keel without tracing, access log and guards (see server.ts).
+if [ "${KEEL_BENCH_MODE:-}" = bare ]; then TARGET_CMD="KEEL_BENCH_MODE=bare $TARGET_CMD"; TARGET_NAME=keel-bare; else TARGET_NAME=keel; fi
+export TARGET_CMD TARGET_NAME
 export PEERS=${PEERS:-"node-http fastify fastify-prod"}
 export SCENARIOS=${SCENARIOS:-"hello user post"}
 
@@ -39,7 +41,7 @@ run_dir=$WORK/results/$(ls -1 "$WORK/results" | sort | tail -1)
 
 # The harness reports span accounting for fastify-prod only; the same figures for keel come from
 # the server logs (bench/server.ts prints requests handled; the sink prints spans received).
-{
+[ "$TARGET_NAME" = keel ] && {
   echo
   echo "### keel: spans at the OTLP sink"
   echo

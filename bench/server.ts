@@ -49,7 +49,12 @@ async function startSink(): Promise<string> {
   return `http://127.0.0.1:${sinkPort.trim()}`
 }
 
-const endpoint = process.env.OTEL_EXPORTER_OTLP_ENDPOINT || (await startSink())
+// KEEL_BENCH_MODE=bare measures the framework alone: no tracing, no access log, no guards
+// (metrics stay: they are part of every Keel app). The default is the production stack.
+const isBare = process.env.KEEL_BENCH_MODE === 'bare'
+const endpoint = isBare
+  ? 'http://127.0.0.1:4318'
+  : process.env.OTEL_EXPORTER_OTLP_ENDPOINT || (await startSink())
 // Surfaces the BatchSpanProcessor's "Dropped N spans" warnings, as fastify-prod does.
 diag.setLogger(new DiagConsoleLogger(), DiagLogLevel.WARN)
 
@@ -58,19 +63,21 @@ export const app = createApp({
   overrides: {
     service: { name: 'keel-bench' },
     server: { host: '127.0.0.1', port },
-    log: { level: 'info', format: 'json', destination: logFile },
+    log: { level: isBare ? 'warn' : 'info', format: 'json', destination: logFile },
     metrics: { enabled: true, defaultMetrics: true },
-    tracing: { enabled: true, endpoint, sampleRatio: 1 },
+    tracing: { enabled: !isBare, endpoint, sampleRatio: 1 },
   },
 })
 
 // The same guards as fastify-prod: CORS with one allowed origin, security headers (helmet's
 // defaults), and a rate limit high enough never to trigger (10,000,000 per minute per IP).
-app.guard(
-  cors({ origins: [process.env.CORS_ORIGIN || 'https://app.example.com'] }),
-  securityHeaders(),
-  rateLimit({ limit: 10_000_000, windowMs: 60_000 }),
-)
+if (!isBare) {
+  app.guard(
+    cors({ origins: [process.env.CORS_ORIGIN || 'https://app.example.com'] }),
+    securityHeaders(),
+    rateLimit({ limit: 10_000_000, windowMs: 60_000 }),
+  )
+}
 
 let handled = 0
 let lastId = 0

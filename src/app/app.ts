@@ -31,6 +31,7 @@ import {
 import { type AppDescription, describeApp } from './describe.ts'
 import { createKernelMetrics } from './kernel-metrics.ts'
 import { Lifecycle, type LifecycleState, type StateChange } from './lifecycle.ts'
+import { hasOwnMetricsPort, metricsRoute, metricsServer } from './metrics-endpoint.ts'
 import type { KeelModule } from './module.ts'
 import { startOrder } from './module-order.ts'
 import { probeRoutes } from './probes.ts'
@@ -139,7 +140,7 @@ export class App extends RouteBuilder {
           : undefined,
     })
     for (const route of probeRoutes(health, this.#lifecycle, this.health, service)) this.#router.add(route)
-    if (metrics.enabled && !this.#metricsOnOwnPort) this.#router.add(this.#metricsRoute())
+    if (metrics.enabled && !this.#metricsOnOwnPort) this.#router.add(metricsRoute(metrics.path, this.metrics))
     // Served from the live description, so every route added before the first request is in it.
     const { openapi } = this.#config.values
     if (openapi.enabled)
@@ -318,7 +319,10 @@ export class App extends RouteBuilder {
         this.#address.redirectUrl = `http://${formatHost(host)}:${bound.port}`
       }
       if (metrics.enabled && this.#metricsOnOwnPort) {
-        this.#metricsServer = this.#createMetricsServer()
+        this.#metricsServer = metricsServer(metricsRoute(metrics.path, this.metrics), {
+          log: this.logger('keel:metrics'),
+          server,
+        })
         const bound = await this.#metricsServer.listen(metrics.port!, server.host, 'metrics.port')
         this.#address.metricsUrl = `http://${formatHost(host)}:${bound.port}${metrics.path}`
       }
@@ -460,35 +464,7 @@ export class App extends RouteBuilder {
   }
 
   get #metricsOnOwnPort(): boolean {
-    const { metrics, server } = this.#config.values
-    return metrics.port !== null && (metrics.port === 0 || metrics.port !== server.port)
-  }
-
-  #metricsRoute(): RouteDefinition {
-    return {
-      method: 'GET',
-      path: this.#config.values.metrics.path,
-      internal: true,
-      handler: async (ctx) => {
-        ctx.header('content-type', this.metrics.contentType)
-        return await this.metrics.render()
-      },
-    }
-  }
-
-  #createMetricsServer(): HttpServer {
-    const router = new Router()
-    router.add(this.#metricsRoute())
-    const { server } = this.#config.values
-    return new HttpServer({
-      router,
-      log: this.logger('keel:metrics'),
-      handlerLog: this.log,
-      tracing: () => disabledTracing,
-      accessLog: false,
-      keepAliveTimeoutMs: server.keepAliveTimeoutMs,
-      requestTimeoutMs: server.requestTimeoutMs,
-    })
+    return hasOwnMetricsPort(this.#config.values)
   }
 
   #assertState(state: LifecycleState, action: string): void {

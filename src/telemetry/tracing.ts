@@ -93,7 +93,10 @@ export async function createTracing(options: TracingOptions): Promise<Tracing> {
       [semconv.ATTR_SERVICE_NAME]: options.serviceName,
       [semconv.ATTR_SERVICE_VERSION]: options.serviceVersion,
     }),
-    sampler: new sdk.ParentBasedSampler({ root: new sdk.TraceIdRatioBasedSampler(options.sampleRatio) }),
+    // At ratio 1 the ratio sampler would hash every trace id only to say yes.
+    sampler: new sdk.ParentBasedSampler({
+      root: options.sampleRatio >= 1 ? new sdk.AlwaysOnSampler() : new sdk.TraceIdRatioBasedSampler(options.sampleRatio),
+    }),
     spanProcessors: [new sdk.BatchSpanProcessor(exporter)],
   })
   acquireGlobals(() => {

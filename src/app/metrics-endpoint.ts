@@ -1,9 +1,10 @@
 import type { KernelConfig } from '../config/index.ts'
-import { HttpServer } from '../http/http-server.ts'
+import type { HttpServer } from '../http/http-server.ts'
+import { internalServer } from '../http/internal-server.ts'
 import type { RouteDefinition } from '../http/route.ts'
 import { Router } from '../http/router.ts'
 import type { Logger } from '../log/index.ts'
-import { disabledTracing, type KeelMetrics } from '../telemetry/index.ts'
+import type { KeelMetrics } from '../telemetry/index.ts'
 
 /** Whether `/metrics` has a port of its own: `metrics.port` set and not the main port (0 = any free port). */
 export function hasOwnMetricsPort({ metrics, server }: Pick<KernelConfig, 'metrics' | 'server'>): boolean {
@@ -30,13 +31,5 @@ export function metricsServer(
 ): HttpServer {
   const router = new Router()
   router.add(route)
-  return new HttpServer({
-    router,
-    log: options.log,
-    handlerLog: options.log,
-    tracing: () => disabledTracing,
-    accessLog: false,
-    keepAliveTimeoutMs: options.server.keepAliveTimeoutMs,
-    requestTimeoutMs: options.server.requestTimeoutMs,
-  })
+  return internalServer(router, { log: options.log, ...options.server })
 }

@@ -1,6 +1,6 @@
 import type { Logger } from '../log/index.ts'
-import { disabledTracing } from '../telemetry/index.ts'
-import { HttpServer } from './http-server.ts'
+import type { HttpServer } from './http-server.ts'
+import { internalServer } from './internal-server.ts'
 import { httpMethods, type RequestContext } from './route.ts'
 import { Router } from './router.ts'
 
@@ -46,15 +46,7 @@ export function createHttpsRedirectServer(options: HttpsRedirectOptions): HttpSe
     if (method === 'HEAD') continue
     router.add({ method, path: '/*', handler: redirect, internal: true })
   }
-  return new HttpServer({
-    router,
-    log: options.log,
-    handlerLog: options.log,
-    tracing: () => disabledTracing,
-    accessLog: false,
-    keepAliveTimeoutMs: options.keepAliveTimeoutMs,
-    requestTimeoutMs: options.requestTimeoutMs,
-  })
+  return internalServer(router, options)
 }
 
 function hostOf(header: string | undefined): string | undefined {

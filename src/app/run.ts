@@ -51,10 +51,20 @@ export async function runApp(source: AppSource, options: RunOptions = {}): Promi
       )
       exit(1)
     }, deadlineMs)
-    app.stop(reason).then((report) => {
-      clearTimeout(deadline)
-      exit(report.ok ? exitCode : 1)
-    })
+    app.stop(reason).then(
+      (report) => finish(report.ok ? exitCode : 1),
+      (error: unknown) => {
+        printFatal(error)
+        finish(1)
+      },
+    )
+  }
+  const finish = (code: number) => {
+    clearTimeout(deadline)
+    for (const signal of signals) process.off(signal, onSignal)
+    process.off('uncaughtException', onUncaught)
+    process.off('unhandledRejection', onRejection)
+    exit(code)
   }
   const onSignal = (signal: NodeJS.Signals) => {
     if (deadline) {
@@ -71,9 +81,11 @@ export async function runApp(source: AppSource, options: RunOptions = {}): Promi
     log.fatal({ err: error, origin }, `${origin}: shutting down`)
     shutdown(origin, 1)
   }
-  for (const signal of options.signals ?? ['SIGTERM', 'SIGINT']) process.on(signal, onSignal)
+  const onRejection = (reason: unknown) => onUncaught(reason, 'unhandledRejection')
+  const signals = options.signals ?? ['SIGTERM', 'SIGINT']
+  for (const signal of signals) process.on(signal, onSignal)
   process.on('uncaughtException', onUncaught)
-  process.on('unhandledRejection', (reason) => onUncaught(reason, 'unhandledRejection'))
+  process.on('unhandledRejection', onRejection)
 
   try {
     await app.start()

@@ -201,11 +201,26 @@ export const healthSection = defineConfigSection('health', {
   ),
 })
 
-export const shutdownSection = defineConfigSection('shutdown', {
-  drainDelayMs: Milliseconds(0, 'time /ready answers 503 before the listener closes, for load balancers'),
-  deadlineMs: Milliseconds(30_000, 'total shutdown budget; past it the process exits 1'),
-  moduleTimeoutMs: Milliseconds(10_000, 'default stop deadline of one module'),
-})
+export const shutdownSection = defineConfigSection(
+  'shutdown',
+  {
+    drainDelayMs: Milliseconds(0, 'time /ready answers 503 before the listener closes, for load balancers'),
+    deadlineMs: Milliseconds(30_000, 'total shutdown budget; past it the process exits 1'),
+    moduleTimeoutMs: Milliseconds(10_000, 'default stop deadline of one module'),
+  },
+  {
+    // A drain delay that fills the whole budget would leave no time to close anything.
+    check: (shutdown) =>
+      shutdown.drainDelayMs >= shutdown.deadlineMs
+        ? [
+            {
+              key: 'drainDelayMs',
+              message: `must be shorter than shutdown.deadlineMs (${shutdown.deadlineMs}), got ${shutdown.drainDelayMs}`,
+            },
+          ]
+        : [],
+  },
+)
 
 const connection = (what: string) =>
   Type.Object(

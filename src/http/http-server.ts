@@ -9,7 +9,7 @@ import { parseTraceparent } from '../telemetry/index.ts'
 import { answerClientError } from './client-error.ts'
 import { Exchange } from './exchange.ts'
 import { type Guard, type Handler, withGuards } from './guard.ts'
-import { HttpError } from './http-error.ts'
+import { HttpError, isHttpError } from './http-error.ts'
 import { problemFromError, sendProblem } from './problem.ts'
 import { sendBody } from './respond.ts'
 import type { RequestContext, RouteDefinition } from './route.ts'
@@ -261,8 +261,15 @@ export class HttpServer {
 
   #respond(exchange: Exchange, body: unknown): void {
     const { res } = exchange
-    if (!res.headersSent) sendBody(res, exchange.status, body)
-    else if (!res.writableEnded) {
+    if (!res.headersSent) {
+      try {
+        sendBody(res, exchange.status, body)
+      } catch (error) {
+        // A body JSON cannot represent (a BigInt, a cycle) is the handler's bug: answer 500.
+        this.#fail(exchange, error)
+        return
+      }
+    } else if (!res.writableEnded) {
       // The handler streams the response itself; it is done when the response closes.
       res.once('close', () => this.#done(exchange))
       return
@@ -276,7 +283,9 @@ export class HttpServer {
     if (!res.headersSent) {
       const details = problemFromError(error)
       details.requestId = exchange.requestId
-      sendProblem(res, details, (error as { headers?: Record<string, string> }).headers)
+      // Only an HttpError chooses response headers; other errors (an HTTP client's, carrying
+      // an upstream's headers) must not leak theirs.
+      sendProblem(res, details, isHttpError(error) ? error.headers : undefined)
     } else {
       res.destroy(error as Error)
     }

@@ -38,8 +38,15 @@ export async function readJsonBody(req: IncomingMessage, limitBytes: number): Pr
   }
 }
 
+// Connection: close, so the unread rest of the body is never parsed as the next request.
 const tooLarge = (limitBytes: number) =>
-  new HttpError(413, 'KEEL_BODY_TOO_LARGE', `the request body is larger than ${limitBytes} bytes`)
+  new HttpError(
+    413,
+    'KEEL_BODY_TOO_LARGE',
+    `the request body is larger than ${limitBytes} bytes`,
+    {},
+    { connection: 'close' },
+  )
 
 function readText(req: IncomingMessage, limitBytes: number): Promise<string> {
   return new Promise((resolve, reject) => {

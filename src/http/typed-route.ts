@@ -1,5 +1,6 @@
 import type { TSchema } from '@sinclair/typebox'
 import fastJson from 'fast-json-stringify'
+import { KeelError } from '../errors/index.ts'
 import { registerFormats } from './formats.ts'
 import { type Violation, validationError } from './http-error.ts'
 import { readJsonBody } from './read-body.ts'
@@ -98,7 +99,13 @@ function serializeWith(serializers: Serializers, ctx: RequestContext, result: un
   const send = (body: unknown) => {
     if (body === undefined || body === null || typeof body !== 'object' || Buffer.isBuffer(body)) return body
     const serialize = serializers.get(ctx.status)
-    if (!serialize) return body
+    if (!serialize) {
+      // Fail closed: without a schema for this status nothing says which fields may leave.
+      throw new KeelError(
+        'KEEL_INTERNAL',
+        `${ctx.method} ${ctx.route} answered ${ctx.status}, a status its response schemas do not declare (declared: ${[...serializers.keys()].join(', ')})`,
+      )
+    }
     ctx.header('content-type', 'application/json; charset=utf-8')
     return serialize(body)
   }

@@ -5,7 +5,7 @@ import { type WebSocket, WebSocketServer } from 'ws'
 import { type Logger, runWithContext } from '../log/index.ts'
 import { Exchange } from './exchange.ts'
 import { type Guard, type Handler, withGuards } from './guard.ts'
-import { HttpError } from './http-error.ts'
+import { HttpError, isHttpError } from './http-error.ts'
 import type { HttpServer } from './http-server.ts'
 import { type ProblemDetails, problem, problemFromError } from './problem.ts'
 import type { RouteDefinition } from './route.ts'
@@ -170,7 +170,7 @@ export class WebSocketEndpoints {
     )
     const chain = this.#chainFor(match.route)
     const context = { requestId, traceId: randomUUID().replaceAll('-', '') }
-    runWithContext(context, () => Promise.resolve().then(() => chain(exchange))).then(
+    const upgrade = runWithContext(context, () => Promise.resolve().then(() => chain(exchange))).then(
       (outcome) => {
         if (socket.destroyed) return
         if (outcome !== ACCEPTED) {
@@ -189,10 +189,15 @@ export class WebSocketEndpoints {
         if (details.status >= 500) {
           this.#options.log.error({ err: error, path, request_id: requestId }, 'websocket upgrade failed')
         }
-        const own = (error as { headers?: OutgoingHttpHeaders }).headers
+        const own = isHttpError(error) ? error.headers : undefined
         refuse(details, { ...exchange.res.getHeaders(), ...own })
       },
     )
+    upgrade.catch((error: unknown) => {
+      // Refusing or upgrading can itself fail (the socket died meanwhile): never let it escape.
+      this.#options.log.error({ err: error, path, request_id: requestId }, 'websocket upgrade failed')
+      socket.destroy()
+    })
   }
 
   /** App-wide guards, then the route's, around the acceptance; composed once per route. */

@@ -47,8 +47,22 @@ export function isSecretKey(key: string): boolean {
   return isSecretName(normalize(key))
 }
 
+/** Key names added at run time by {@link markSecretKey} (an auth guard's custom header). */
+const addedSecretKeys = new Set<string>()
+
 const isSecretName = (normalized: string) =>
-  wellKnownSecretKeys.has(normalized) || secretEndings.some((end) => normalized.endsWith(end))
+  wellKnownSecretKeys.has(normalized) ||
+  addedSecretKeys.has(normalized) ||
+  secretEndings.some((end) => normalized.endsWith(end))
+
+/**
+ * Makes `key` a secret everywhere logs are redacted, e.g. the header an API-key guard reads
+ * (`x-partner-key`), which the well-known names would not catch.
+ */
+export function markSecretKey(key: string): void {
+  addedSecretKeys.add(normalize(key))
+  keyKinds.clear()
+}
 
 /** Keys whose string values are URLs: `url`, `callback_url`, `redirect_uri`, `href`, `referer`, … */
 const isUrlName = (normalized: string) =>

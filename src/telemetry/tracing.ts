@@ -95,7 +95,10 @@ export async function createTracing(options: TracingOptions): Promise<Tracing> {
     }),
     // At ratio 1 the ratio sampler would hash every trace id only to say yes.
     sampler: new sdk.ParentBasedSampler({
-      root: options.sampleRatio >= 1 ? new sdk.AlwaysOnSampler() : new sdk.TraceIdRatioBasedSampler(options.sampleRatio),
+      root:
+        options.sampleRatio >= 1
+          ? new sdk.AlwaysOnSampler()
+          : new sdk.TraceIdRatioBasedSampler(options.sampleRatio),
     }),
     spanProcessors: [new sdk.BatchSpanProcessor(exporter)],
   })

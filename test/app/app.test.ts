@@ -301,3 +301,11 @@ describe('describe()', () => {
     expect(description.configSchema.properties).toHaveProperty('server')
   })
 })
+
+describe('shutdown configuration', () => {
+  it('refuses a drain delay that fills the whole shutdown deadline', () => {
+    expect(() => testApp({ yaml: 'shutdown:\n  drainDelayMs: 30000\n  deadlineMs: 30000\n' })).toThrow(
+      /shutdown\.drainDelayMs: must be shorter than shutdown\.deadlineMs \(30000\), got 30000/,
+    )
+  })
+})

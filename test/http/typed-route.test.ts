@@ -259,3 +259,48 @@ describe('intersections', () => {
     expect(extra.statusCode).toBe(400)
   })
 })
+
+describe('responses that must not escape', () => {
+  it('answers 500 (and keeps serving) when a body cannot be serialized', async () => {
+    const { app, logs } = testApp()
+    app.get('/big', () => ({ n: 1n }))
+    app.get('/async-cycle', async () => {
+      const cycle: Record<string, unknown> = {}
+      cycle.self = cycle
+      return cycle
+    })
+    for (const path of ['/big', '/async-cycle']) {
+      const res = await app.inject(path)
+      expect([res.statusCode, res.json().code]).toEqual([500, 'KEEL_INTERNAL'])
+    }
+    expect(logs.records.filter((r) => r.msg === 'request failed')).toHaveLength(2)
+    expect((await app.inject('/live')).statusCode).toBe(200)
+  })
+
+  it('never forwards the headers of an error that is not an HttpError, and survives throw null', async () => {
+    const { app } = testApp()
+    app.get('/upstream', () => {
+      throw Object.assign(new Error('upstream failed'), {
+        headers: { 'set-cookie': 'session=upstream-secret' },
+      })
+    })
+    app.get('/null', () => {
+      throw null
+    })
+    const upstream = await app.inject('/upstream')
+    expect(upstream.statusCode).toBe(500)
+    expect(upstream.headers['set-cookie']).toBeUndefined()
+    expect((await app.inject('/null')).statusCode).toBe(500)
+  })
+
+  it('refuses to send a typed route body under a status its response schemas do not declare', async () => {
+    const { app } = testApp()
+    app.get('/user', { response: { 200: Type.Object({ name: Type.String() }) } }, (ctx) => {
+      ctx.status = 201
+      return { name: 'Ada', passwordHash: 'x' } as never
+    })
+    const res = await app.inject('/user')
+    expect(res.statusCode).toBe(500)
+    expect(res.body).not.toContain('passwordHash')
+  })
+})

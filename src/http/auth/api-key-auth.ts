@@ -1,5 +1,6 @@
 import { timingSafeEqual } from 'node:crypto'
 import { KeelError } from '../../errors/index.ts'
+import { markSecretKey } from '../../log/index.ts'
 import type { Guard } from '../guard.ts'
 import { HttpError } from '../http-error.ts'
 import type { Principal } from '../principal.ts'
@@ -62,6 +63,8 @@ const MAX_KEY_LENGTH = 512
  */
 export function apiKeyAuth(options: ApiKeyAuthOptions): Guard {
   const headerName = (options.header ?? 'x-api-key').toLowerCase()
+  // Debug access-log lines carry request headers; a custom key header must be redacted too.
+  markSecretKey(headerName)
   const scheme = options.authorizationScheme ?? 'ApiKey'
   const required = options.required ?? true
   const hashOptions: ApiKeyHashOptions = { pepper: options.pepper }

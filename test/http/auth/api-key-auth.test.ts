@@ -100,6 +100,19 @@ describe('apiKeyAuth', () => {
     expect(logs.text).not.toContain(billing.key)
   })
 
+  it('redacts a custom key header in debug access logs', async () => {
+    const { testApp } = await import('../../support/test-app.ts')
+    const { app, logs } = testApp({ overrides: { log: { level: 'debug' } } })
+    app.group('/api', { guards: [apiKeyAuth({ keys: records, header: 'X-Vendor-Credential' })] }, (api) => {
+      api.get('/me', (ctx) => ({ id: ctx.principal?.id }))
+    })
+    const res = await app.inject({ url: '/api/me', headers: { 'x-vendor-credential': billing.key } })
+    expect(res.statusCode).toBe(200)
+    const access = logs.records.find((r) => r.msg === 'request completed')
+    expect((access?.headers as Record<string, string>)['x-vendor-credential']).toBe('[REDACTED]')
+    expect(logs.text).not.toContain(billing.key)
+  })
+
   it('reads the key from a custom header', async () => {
     const { get } = guardedApp(apiKeyAuth({ keys: records, header: 'X-Partner-Key' }))
     expect((await get({ 'x-partner-key': billing.key })).statusCode).toBe(200)

@@ -109,7 +109,9 @@ describe('apiKeyAuth', () => {
     const res = await app.inject({ url: '/api/me', headers: { 'x-vendor-credential': billing.key } })
     expect(res.statusCode).toBe(200)
     const access = logs.records.find((r) => r.msg === 'request completed')
-    expect((access?.headers as Record<string, string> | undefined)?.['x-vendor-credential']).toBe('[REDACTED]')
+    expect((access?.headers as Record<string, string> | undefined)?.['x-vendor-credential']).toBe(
+      '[REDACTED]',
+    )
     expect(logs.text).not.toContain(billing.key)
   })
 

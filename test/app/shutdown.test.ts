@@ -266,7 +266,10 @@ describe('graceful shutdown (child process)', () => {
   })
 
   it('a second SIGTERM during a long drain forces exit 1 and logs the phase it interrupted', async () => {
-    const { service } = await ready('slow-service', { KEEL_SHUTDOWN__DRAIN_DELAY_MS: '20000' })
+    const { service } = await ready('slow-service', {
+      KEEL_SHUTDOWN__DRAIN_DELAY_MS: '20000',
+      KEEL_SHUTDOWN__DEADLINE_MS: '30000',
+    })
     service.signal('SIGTERM')
     await service.waitForRecord(stateChange('draining'), 5000)
     service.signal('SIGTERM')

@@ -228,7 +228,6 @@ export class App extends RouteBuilder {
     this.#webSockets ??= new WebSocketEndpoints({
       server: this.#server,
       router: this.#router,
-      guards: () => this.#guards,
       log: this.logger('keel:http'),
       handlerLog: this.log,
       clientIp: clientIpFromConfig(this.#config),

@@ -170,7 +170,7 @@ export class HttpServer {
     const path = q === -1 ? url : url.slice(0, q)
     const method = req.method ?? 'GET'
     const match = this.#options.router.find(method, path)
-    const ids = this.#resolveAppWide().settings.requestId
+    const ids = this.appWide().settings.requestId
     const requestId = ids.idFor(req)
     res.setHeader(ids.header, requestId)
     if (this.#isDraining) res.setHeader('connection', 'close')
@@ -233,8 +233,12 @@ export class HttpServer {
     }
   }
 
-  /** Reads the app-wide guards once, at the first request (they are fixed once the app starts). */
-  #resolveAppWide(): { guards: readonly Guard[]; settings: ServerSettings } {
+  /**
+   * The app-wide guards split into the per-request chain and the server settings
+   * (`requestId`, `accessLog`), read once at the first request (they are fixed once the app
+   * starts). WebSocket upgrades use the same split.
+   */
+  appWide(): { guards: readonly Guard[]; settings: ServerSettings } {
     this.#appWide ??= resolveServerSettings(this.#options.guards?.() ?? [])
     return this.#appWide
   }
@@ -247,12 +251,12 @@ export class HttpServer {
    */
   #handlerFor(route: RouteDefinition | undefined): Handler {
     if (!route) {
-      this.#unmatched ??= withGuards(this.#resolveAppWide().guards, unmatched)
+      this.#unmatched ??= withGuards(this.appWide().guards, unmatched)
       return this.#unmatched
     }
     let handler = this.#prepared.get(route)
     if (!handler) {
-      const outer = route.internal ? [] : this.#resolveAppWide().guards
+      const outer = route.internal ? [] : this.appWide().guards
       handler = withGuards([...outer, ...(route.guards ?? [])], route.handler)
       this.#prepared.set(route, handler)
     }
@@ -311,8 +315,7 @@ export class HttpServer {
         'request failed',
       )
     }
-    if (this.#options.accessLog)
-      this.#resolveAppWide().settings.accessLog.write(exchange, log, status, seconds)
+    if (this.#options.accessLog) this.appWide().settings.accessLog.write(exchange, log, status, seconds)
   }
 }
 

@@ -10,7 +10,6 @@ import type { HttpServer } from './http-server.ts'
 import { type ProblemDetails, problem, problemFromError } from './problem.ts'
 import type { RouteDefinition } from './route.ts'
 import type { Router } from './router.ts'
-import { resolveServerSettings, type ServerSettings } from './server-settings.ts'
 import { isWebSocketUpgrade, refuseUpgrade } from './upgrade-refusal.ts'
 import { WebSocketConnection } from './websocket-connection.ts'
 
@@ -36,8 +35,6 @@ export interface WebSocketEndpointsOptions {
   server: HttpServer
   /** The app's route table: WebSocket routes are GET routes in it, so paths, params and 404s agree. */
   router: Router
-  /** App-wide guards, read when an upgrade arrives. */
-  guards: () => readonly Guard[]
   /** Logger for connection lines (opened, refused, closed). */
   log: Logger
   /** Logger handed to guards and, bound to the request id, to connections. */
@@ -75,8 +72,6 @@ export class WebSocketEndpoints {
   readonly #chains = new WeakMap<RouteDefinition, Handler>()
   readonly #open = new Set<WebSocket>()
   readonly #requestIds = new WeakMap<IncomingMessage, string>()
-  /** App-wide guards minus the server-setting ones, and the request id policy those set. */
-  #appWide: { guards: readonly Guard[]; settings: ServerSettings } | undefined
 
   constructor(options: WebSocketEndpointsOptions) {
     this.#options = options
@@ -104,7 +99,7 @@ export class WebSocketEndpoints {
     })
     wss.on('headers', (headers, req) => {
       const requestId = this.#requestIds.get(req)
-      const header = this.#appWide?.settings.requestId.header
+      const header = this.#options.server.appWide().settings.requestId.header
       if (requestId && header) headers.push(`${header}: ${requestId}`)
     })
     this.#endpoints.set(path, { handler, wss, pingIntervalMs })
@@ -126,8 +121,7 @@ export class WebSocketEndpoints {
   }
 
   #upgrade(req: IncomingMessage, socket: Duplex, head: Buffer, onError: () => void): void {
-    this.#appWide ??= resolveServerSettings(this.#options.guards())
-    const ids = this.#appWide.settings.requestId
+    const ids = this.#options.server.appWide().settings.requestId
     const requestId = ids.idFor(req)
     const url = req.url ?? '/'
     const q = url.indexOf('?')
@@ -204,7 +198,7 @@ export class WebSocketEndpoints {
   #chainFor(route: RouteDefinition): Handler {
     let chain = this.#chains.get(route)
     if (!chain) {
-      chain = withGuards([...(this.#appWide?.guards ?? []), ...(route.guards ?? [])], accept)
+      chain = withGuards([...this.#options.server.appWide().guards, ...(route.guards ?? [])], accept)
       this.#chains.set(route, chain)
     }
     return chain

@@ -203,7 +203,7 @@ export class HttpServer {
       spanId: span?.spanId ?? caller?.spanId,
     }
     const allowed = match.found ? undefined : match.allowed
-    if (span) runWithContext(context, () => span.run(() => this.#dispatch(exchange, allowed)))
+    if (span) span.run(() => this.#dispatch(exchange, allowed), context)
     else runWithContext(context, this.#dispatchBound, exchange, allowed)
   }
 

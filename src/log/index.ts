@@ -1,4 +1,4 @@
-export { currentContext, type RequestContext, runWithContext } from './context.ts'
+export { currentContext, type RequestContext, runWithContext, setContextSource } from './context.ts'
 export { createLogger, type KeelLogger, type Logger, type LoggerOptions } from './create-logger.ts'
 export { type LevelSpec, type LogLevel, levelSpecProblems, logLevels, parseLevelSpec } from './level-spec.ts'
 export { isSecretKey, markSecretKey, REDACTED, redactDeep, redactUrl, wellKnownSecretKeys } from './redact.ts'

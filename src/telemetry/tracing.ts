@@ -2,6 +2,7 @@ import type { IncomingHttpHeaders } from 'node:http'
 import {
   type Context,
   context,
+  createContextKey,
   propagation,
   ROOT_CONTEXT,
   type Span,
@@ -11,6 +12,12 @@ import {
   type Tracer,
   trace,
 } from '@opentelemetry/api'
+import { type RequestContext, setContextSource } from '../log/index.ts'
+
+/** Where a traced request keeps Keel's request context (request id for the logs) in the OTel context. */
+const requestContextKey = createContextKey('keel.request-context')
+const requestContextOfActive = () =>
+  context.active().getValue(requestContextKey) as RequestContext | undefined
 
 /** Options of {@link createTracing}; the `tracing` config section plus the service identity. */
 export interface TracingOptions {
@@ -41,8 +48,11 @@ export interface ServerSpan {
   readonly context: Context
   readonly traceId: string
   readonly spanId: string
-  /** Runs `fn` with this span active, so child spans and outgoing calls link to it. */
-  run<T>(fn: () => T): T
+  /**
+   * Runs `fn` with this span active, so child spans and outgoing calls link to it; `request`
+   * rides along in the same context, so `currentContext()` finds it without a second scope.
+   */
+  run<T>(fn: () => T, request?: RequestContext): T
   end(status: number, route: string | undefined, error?: unknown): void
 }
 
@@ -106,6 +116,7 @@ export async function createTracing(options: TracingOptions): Promise<Tracing> {
     context.setGlobalContextManager(new hooks.AsyncLocalStorageContextManager().enable())
     propagation.setGlobalPropagator(new W3CTraceContextPropagator())
     trace.setGlobalTracerProvider(provider)
+    setContextSource(requestContextOfActive)
   })
   const tracer = provider.getTracer('keel', options.serviceVersion)
   let isShutDown = false
@@ -134,7 +145,8 @@ export async function createTracing(options: TracingOptions): Promise<Tracing> {
         context: active,
         traceId: spanContext.traceId,
         spanId: spanContext.spanId,
-        run: (fn) => context.with(active, fn),
+        run: (fn, request) =>
+          context.with(request ? active.setValue(requestContextKey, request) : active, fn),
         end(status, route, error) {
           if (route) {
             span.updateName(`${method} ${route}`)
@@ -185,4 +197,5 @@ function releaseGlobals(): void {
   trace.disable()
   propagation.disable()
   context.disable()
+  setContextSource(undefined)
 }

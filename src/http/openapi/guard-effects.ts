@@ -27,6 +27,14 @@ const text = (value: unknown): string | undefined =>
 const texts = (value: unknown): string[] =>
   typeof value === 'string' ? [value] : Array.isArray(value) ? value.filter((v) => typeof v === 'string') : []
 
+/** Guards whose only effect on an operation is one more error status it can answer. */
+const statusOfGuard: Readonly<Record<string, number>> = {
+  ratelimit: 429,
+  ipfilter: 403,
+  bodylimit: 413,
+  timeout: 504,
+}
+
 /**
  * Reads guards by name: `auth.jwt` → an HTTP bearer scheme, `auth.apiKey` → an apiKey scheme
  * (`in` and the header, query or cookie name from its options), `auth.authorize` (or
@@ -59,18 +67,10 @@ export function guardEffects(guards: readonly OpenApiGuard[]): GuardEffects {
         effects.scopeSets = combine(effects.scopeSets, scopeAlternatives(options))
         effects.statuses.add(401).add(403)
         break
-      case 'ratelimit':
-        effects.statuses.add(429)
-        break
-      case 'ipfilter':
-        effects.statuses.add(403)
-        break
-      case 'bodylimit':
-        effects.statuses.add(413)
-        break
-      case 'timeout':
-        effects.statuses.add(504)
-        break
+      default: {
+        const status = statusOfGuard[normal(guard.name)]
+        if (status) effects.statuses.add(status)
+      }
     }
   }
   return effects

@@ -377,6 +377,11 @@ export class App extends RouteBuilder {
     return this.#shutdownSequence?.current
   }
 
+  /** True once shutdown overran its total deadline and logged the phase it overran in. */
+  get shutdownPastDeadline(): boolean {
+    return this.#shutdownSequence?.isPastDeadline ?? false
+  }
+
   /**
    * Sends a request through the app without a socket and resolves with the response; the app
    * need not be started. The whole pipeline runs: guards, validation, errors, logs and metrics.

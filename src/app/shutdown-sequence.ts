@@ -72,6 +72,10 @@ export class ShutdownSequence {
   #isPastDeadline = false
   /** The phase running now, for the messages of a forced exit. */
   current: string | undefined
+  /** True once the total deadline passed and its fatal line is written, so a backstop need not repeat it. */
+  get isPastDeadline(): boolean {
+    return this.#isPastDeadline
+  }
 
   constructor(deadlineMs: number, log: Logger) {
     this.#deadlineMs = deadlineMs

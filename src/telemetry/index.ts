@@ -1,4 +1,12 @@
+export {
+  BoundCounter,
+  BoundGauge,
+  BoundHistogram,
+  type CounterChild,
+  type HistogramChild,
+} from './bound-metrics.ts'
 export { createMetrics, type HttpMetrics, httpDurationBuckets, type KeelMetrics } from './metrics.ts'
+export { perRegistry } from './per-registry.ts'
 export { parseTraceparent } from './trace-context.ts'
 export {
   createTracing,

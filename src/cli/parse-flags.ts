@@ -1,0 +1,14 @@
+import { parseArgs } from 'node:util'
+import { usageError } from './usage-error.ts'
+
+/** The flags a command takes, as `node:util` `parseArgs` spells them. */
+export type FlagSpec = Record<string, { type: 'string' | 'boolean'; short?: string }>
+
+/** Parses a command's arguments strictly; an unknown or malformed flag is a usage error (exit 2). */
+export function parseFlags(args: string[], options: FlagSpec, allowPositionals = false) {
+  try {
+    return parseArgs({ args, options, allowPositionals, strict: true })
+  } catch (error) {
+    throw usageError((error as Error).message.replace(/^Unknown option/, 'unknown flag'))
+  }
+}

@@ -1,0 +1,244 @@
+import { Counter, Gauge, Histogram, type Registry } from 'prom-client'
+import type { Logger } from '../log/index.ts'
+import { perRegistry } from '../telemetry/index.ts'
+import type { Db, Queryable } from './db.ts'
+
+/** Options of {@link instrumentDb}. */
+export interface InstrumentDbOptions {
+  /** Where the `keel_db_*` metrics go (`app.metrics.registry`); unset records none. */
+  registry?: Registry
+  /** Where slow statements are logged at warn; unset logs none. */
+  logger?: Logger
+  /** A statement that runs longer than this is logged; 0 turns the log off. Default 500. */
+  slowQueryMs?: number
+}
+
+/** The `operation` label: the statement's first keyword. */
+export type DbOperation = 'select' | 'insert' | 'update' | 'delete' | 'other'
+
+/**
+ * Wraps a {@link Db} so that every statement, inside transactions too, is measured: duration,
+ * count by outcome and statements in flight, by driver and operation, plus transactions by
+ * outcome. A statement slower than `slowQueryMs` is logged at warn with its SQL text (collapsed
+ * and cut at 200 characters), never with its parameters.
+ *
+ * @example
+ * ```ts
+ * const db = instrumentDb(await openDb(), {
+ *   registry: app.metrics.registry,
+ *   logger: app.logger('keel:data'),
+ *   slowQueryMs: 200,
+ * })
+ * await db.query('select * from users where id = $1', [id]) // keel_db_queries_total{operation="select"}
+ * ```
+ */
+export function instrumentDb(db: Db, options: InstrumentDbOptions = {}): Db {
+  const probe = createProbe(db.driver, options)
+  const queryable = new MeasuredQueryable(db, probe)
+  return {
+    driver: db.driver,
+    query: queryable.query.bind(queryable),
+    async transaction(fn) {
+      try {
+        const result = await db.transaction((tx) => fn(new MeasuredQueryable(tx, probe)))
+        probe.commits.inc()
+        return result
+      } catch (error) {
+        probe.rollbacks.inc()
+        throw error
+      }
+    },
+    async execute(script) {
+      const series = probe.series[operationOf(script)]
+      const startedAt = performance.now()
+      probe.inFlight.inc()
+      let outcome = series.error
+      try {
+        await db.execute(script)
+        outcome = series.ok
+      } finally {
+        probe.finish(script, series, outcome, startedAt)
+      }
+    },
+    close: () => db.close(),
+  }
+}
+
+/** Runs statements on `target` and records each one on the probe. */
+class MeasuredQueryable implements Queryable {
+  readonly #target: Queryable
+  readonly #probe: Probe
+
+  constructor(target: Queryable, probe: Probe) {
+    this.#target = target
+    this.#probe = probe
+  }
+
+  async query<Row = Record<string, unknown>>(sql: string, params?: readonly unknown[]): Promise<Row[]> {
+    const probe = this.#probe
+    const series = probe.series[operationOf(sql)]
+    const startedAt = performance.now()
+    probe.inFlight.inc()
+    let outcome = series.error
+    try {
+      const rows = await this.#target.query<Row>(sql, params)
+      outcome = series.ok
+      return rows
+    } finally {
+      probe.finish(sql, series, outcome, startedAt)
+    }
+  }
+}
+
+interface Increment {
+  inc(): void
+}
+
+/** The series of one operation, bound to their labels once so a statement builds no label object. */
+interface OperationSeries {
+  readonly duration: { observe(seconds: number): void }
+  readonly ok: Increment
+  readonly error: Increment
+}
+
+/** What one instrumented Db records into, bound once to its driver. */
+interface Probe {
+  readonly series: Readonly<Record<DbOperation, OperationSeries>>
+  readonly inFlight: Increment & { dec(): void }
+  readonly commits: Increment
+  readonly rollbacks: Increment
+  finish(sql: string, series: OperationSeries, outcome: Increment, startedAt: number): void
+}
+
+const operations: readonly DbOperation[] = ['select', 'insert', 'update', 'delete', 'other']
+const noop = { inc() {}, dec() {}, observe() {} }
+
+function createProbe(driver: Db['driver'], options: InstrumentDbOptions): Probe {
+  const metrics = options.registry ? dbMetrics(options.registry) : undefined
+  const series = {} as Record<DbOperation, OperationSeries>
+  for (const operation of operations) {
+    series[operation] = metrics
+      ? {
+          duration: metrics.duration.labels(driver, operation),
+          ok: metrics.queries.labels(driver, operation, 'ok'),
+          error: metrics.queries.labels(driver, operation, 'error'),
+        }
+      : { duration: noop, ok: noop, error: noop }
+  }
+  const inFlight = metrics ? metrics.inFlight.labels(driver) : noop
+  const logger = options.logger
+  const slowQueryMs = options.slowQueryMs ?? 500
+  const slowAfterMs = logger && slowQueryMs > 0 ? slowQueryMs : Number.POSITIVE_INFINITY
+  return {
+    series,
+    inFlight,
+    commits: metrics ? metrics.transactions.labels(driver, 'commit') : noop,
+    rollbacks: metrics ? metrics.transactions.labels(driver, 'rollback') : noop,
+    finish(sql, statement, outcome, startedAt) {
+      const ms = performance.now() - startedAt
+      inFlight.dec()
+      statement.duration.observe(ms / 1000)
+      outcome.inc()
+      if (ms > slowAfterMs) {
+        logger!.warn({ statement: statementText(sql), duration_ms: Math.round(ms) }, 'slow query')
+      }
+    },
+  }
+}
+
+/** The `keel_db_*` metrics of one registry. */
+interface DbMetrics {
+  readonly duration: Histogram<'driver' | 'operation'>
+  readonly queries: Counter<'driver' | 'operation' | 'outcome'>
+  readonly inFlight: Gauge<'driver'>
+  readonly transactions: Counter<'driver' | 'outcome'>
+}
+
+/** Statement latency buckets in seconds: 0.5 ms to 10 s. */
+const durationBuckets = [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10]
+
+/** The database metrics on `registry`, created on first use and shared by every Db using it. */
+const dbMetrics = perRegistry(createDbMetrics)
+
+function createDbMetrics(registry: Registry): DbMetrics {
+  // A second copy of Keel in the process has its own WeakMap but may share the registry.
+  const existing = <M>(name: string) => registry.getSingleMetric(name) as M | undefined
+  return {
+    duration:
+      existing<Histogram<'driver' | 'operation'>>('keel_db_query_duration_seconds') ??
+      new Histogram({
+        name: 'keel_db_query_duration_seconds',
+        help: 'Database statement duration, by driver and operation (first SQL keyword)',
+        labelNames: ['driver', 'operation'] as const,
+        buckets: durationBuckets,
+        registers: [registry],
+      }),
+    queries:
+      existing<Counter<'driver' | 'operation' | 'outcome'>>('keel_db_queries_total') ??
+      new Counter({
+        name: 'keel_db_queries_total',
+        help: 'Database statements run, by driver, operation and outcome (ok, error)',
+        labelNames: ['driver', 'operation', 'outcome'] as const,
+        registers: [registry],
+      }),
+    inFlight:
+      existing<Gauge<'driver'>>('keel_db_queries_in_flight') ??
+      new Gauge({
+        name: 'keel_db_queries_in_flight',
+        help: 'Database statements running now',
+        labelNames: ['driver'] as const,
+        registers: [registry],
+      }),
+    transactions:
+      existing<Counter<'driver' | 'outcome'>>('keel_db_transactions_total') ??
+      new Counter({
+        name: 'keel_db_transactions_total',
+        help: 'Database transactions finished, by driver and outcome (commit, rollback)',
+        labelNames: ['driver', 'outcome'] as const,
+        registers: [registry],
+      }),
+  }
+}
+
+/**
+ * The operation of a statement: its first keyword, past whitespace, comments and opening
+ * parentheses. Anything but select/insert/update/delete (`with`, DDL, `begin`) is `other`.
+ */
+export function operationOf(sql: string): DbOperation {
+  let i = 0
+  const length = sql.length
+  while (i < length) {
+    const c = sql.charCodeAt(i)
+    if (c === 32 || c === 40 || (c >= 9 && c <= 13)) i++
+    else if (c === 45 && sql.charCodeAt(i + 1) === 45) {
+      const end = sql.indexOf('\n', i)
+      i = end === -1 ? length : end + 1
+    } else if (c === 47 && sql.charCodeAt(i + 1) === 42) {
+      const end = sql.indexOf('*/', i + 2)
+      i = end === -1 ? length : end + 2
+    } else break
+  }
+  // The four keywords are all six letters long; the seventh character must end the word.
+  if (isWordChar(sql.charCodeAt(i + 6))) return 'other'
+  switch (sql.slice(i, i + 6).toLowerCase()) {
+    case 'select':
+      return 'select'
+    case 'insert':
+      return 'insert'
+    case 'update':
+      return 'update'
+    case 'delete':
+      return 'delete'
+    default:
+      return 'other'
+  }
+}
+
+/** Letters, digits, `_` and `$` continue an identifier; NaN (past the end) does not. */
+const isWordChar = (c: number) =>
+  (c >= 48 && c <= 57) || (c >= 65 && c <= 90) || (c >= 97 && c <= 122) || c === 95 || c === 36 || c > 127
+
+/** The SQL text for the slow-query log: whitespace collapsed to single spaces, at most 200 characters. */
+export function statementText(sql: string): string {
+  return sql.replace(/\s+/g, ' ').trim().slice(0, 200)
+}

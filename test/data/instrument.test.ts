@@ -1,0 +1,181 @@
+import { type Db, instrumentDb, openDb } from 'keel/data'
+import { createLogger } from 'keel/log'
+import { Registry } from 'prom-client'
+import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { operationOf, statementText } from '../../src/data/instrument.ts'
+import { LogCapture } from '../support/log-capture.ts'
+import { findSamples, parsePrometheusText } from '../support/prometheus-text.ts'
+import { rejection, unique } from './db-contract.ts'
+
+// One embedded database for the file: opening PGlite is the slow part; every test has its tables.
+let raw: Db
+beforeAll(async () => {
+  raw = await openDb()
+})
+afterAll(async () => {
+  await raw.close()
+})
+
+const samplesOf = async (registry: Registry) => parsePrometheusText(await registry.metrics())
+const value = async (registry: Registry, name: string, labels: Record<string, string>) =>
+  findSamples(await samplesOf(registry), name, labels).reduce((sum, s) => sum + s.value, 0)
+
+function jsonLogger() {
+  const logs = new LogCapture()
+  const logger = createLogger({ level: 'info', format: 'json', destination: 'stdout', stream: logs })
+  return { logs, logger: logger.module('keel:data') }
+}
+
+describe('instrumentDb metrics', () => {
+  it('counts statements by driver, operation and outcome, and times them', async () => {
+    const registry = new Registry()
+    const db = instrumentDb(raw, { registry })
+    const table = unique('metered')
+    await db.query(`create table ${table} (id int primary key, value text)`)
+    await db.query(`insert into ${table} values ($1, $2)`, [1, 'a'])
+    await db.query(`  -- a comment first\n  UPDATE ${table} set value = $1`, ['b'])
+    await db.query(`select * from ${table}`)
+    await db.query(`(select id from ${table})`)
+    await db.query(`delete from ${table} where id = $1`, [1])
+    await rejection(db.query(`select no_such_column from ${table}`))
+
+    const samples = await samplesOf(registry)
+    const total = (operation: string, outcome: string) =>
+      findSamples(samples, 'keel_db_queries_total', { driver: 'pglite', operation, outcome })[0]?.value
+    expect(total('other', 'ok')).toBe(1)
+    expect(total('insert', 'ok')).toBe(1)
+    expect(total('update', 'ok')).toBe(1)
+    expect(total('select', 'ok')).toBe(2)
+    expect(total('select', 'error')).toBe(1)
+    expect(total('delete', 'ok')).toBe(1)
+    expect(total('insert', 'error')).toBeUndefined()
+    const count = (operation: string) =>
+      findSamples(samples, 'keel_db_query_duration_seconds_count', { driver: 'pglite', operation })[0]?.value
+    expect([count('select'), count('insert'), count('update'), count('delete'), count('other')]).toEqual([
+      3, 1, 1, 1, 1,
+    ])
+    expect(findSamples(samples, 'keel_db_queries_in_flight', { driver: 'pglite' })[0]?.value).toBe(0)
+  })
+
+  it('records statements inside transactions, and transactions by commit or rollback', async () => {
+    const registry = new Registry()
+    const db = instrumentDb(raw, { registry })
+    const table = unique('tx')
+    await db.execute(`create table ${table} (id int primary key)`)
+    await db.transaction(async (tx) => {
+      await tx.query(`insert into ${table} values (1)`)
+      await tx.query(`insert into ${table} values (2)`)
+    })
+    await rejection(
+      db.transaction(async (tx) => {
+        await tx.query(`insert into ${table} values (3)`)
+        await tx.query(`insert into ${table} values (3)`)
+      }),
+    )
+    expect(await value(registry, 'keel_db_transactions_total', { outcome: 'commit' })).toBe(1)
+    expect(await value(registry, 'keel_db_transactions_total', { outcome: 'rollback' })).toBe(1)
+    expect(await value(registry, 'keel_db_queries_total', { operation: 'insert', outcome: 'ok' })).toBe(3)
+    expect(await value(registry, 'keel_db_queries_total', { operation: 'insert', outcome: 'error' })).toBe(1)
+    // execute() scripts count too, under their first keyword.
+    expect(await value(registry, 'keel_db_queries_total', { operation: 'other', outcome: 'ok' })).toBe(1)
+  })
+
+  it('counts a statement in flight until it finishes', async () => {
+    const registry = new Registry()
+    const db = instrumentDb(raw, { registry })
+    let release!: () => void
+    const gate = new Promise<void>((resolve) => {
+      release = resolve
+    })
+    // PGlite has one connection: a query issued while a transaction is open waits for it.
+    const transaction = db.transaction(() => gate)
+    const waiting = db.query('select 1')
+    const inFlight = () => value(registry, 'keel_db_queries_in_flight', { driver: 'pglite' })
+    expect(await inFlight()).toBe(1)
+    release()
+    await Promise.all([transaction, waiting])
+    expect(await inFlight()).toBe(0)
+  })
+
+  it('shares one set of metrics between Dbs on the same registry instead of clashing', async () => {
+    const registry = new Registry()
+    const first = instrumentDb(raw, { registry })
+    const second = instrumentDb(raw, { registry })
+    await first.query('select 1')
+    await second.query('select 2')
+    expect(await value(registry, 'keel_db_queries_total', { operation: 'select', outcome: 'ok' })).toBe(2)
+    const other = new Registry()
+    await instrumentDb(raw, { registry: other }).query('select 3')
+    expect(await value(other, 'keel_db_queries_total', { operation: 'select' })).toBe(1)
+    expect(await value(registry, 'keel_db_queries_total', { operation: 'select' })).toBe(2)
+  })
+
+  it('passes rows, errors and transaction results through unchanged', async () => {
+    const db = instrumentDb(raw, {})
+    expect(db.driver).toBe('pglite')
+    expect(await db.query<{ n: number }>('select $1::int as n', [7])).toEqual([{ n: 7 }])
+    expect(await db.transaction(async (tx) => (await tx.query<{ n: number }>('select 8 as n'))[0]?.n)).toBe(8)
+    const error = await rejection(db.query('select 1/0'))
+    expect(error.message).toMatch(/division by zero/)
+  })
+})
+
+describe('instrumentDb slow-query log', () => {
+  it('logs a slow statement at warn with its SQL text and duration, never its parameters', async () => {
+    const { logs, logger } = jsonLogger()
+    const db = instrumentDb(raw, { logger, slowQueryMs: 10 })
+    const secret = 'hunter2-card-4111111111111111'
+    await db.query('select pg_sleep(0.05),\n       $1::text   as   card', [secret])
+    await db.transaction((tx) => tx.query('select pg_sleep(0.05), $1::text as inside', [secret]))
+    const slow = logs.records.filter((r) => r.msg === 'slow query')
+    expect(slow).toEqual([
+      expect.objectContaining({
+        level: 'warn',
+        module: 'keel:data',
+        statement: 'select pg_sleep(0.05), $1::text as card',
+        duration_ms: expect.any(Number),
+      }),
+      expect.objectContaining({ statement: 'select pg_sleep(0.05), $1::text as inside' }),
+    ])
+    expect(slow[0]!.duration_ms as number).toBeGreaterThan(10)
+    expect(logs.text).not.toContain(secret)
+  })
+
+  it('cuts a long statement at 200 characters', async () => {
+    const { logs, logger } = jsonLogger()
+    const db = instrumentDb(raw, { logger, slowQueryMs: 10 })
+    const columns = Array.from({ length: 60 }, (_, i) => `${i} as column_${i}`).join(',\n  ')
+    await db.query(`select pg_sleep(0.05),\n  ${columns}`)
+    const statements = logs.records.filter((r) => r.msg === 'slow query').map((r) => String(r.statement))
+    expect(statements).toEqual([statementText(`select pg_sleep(0.05),\n  ${columns}`)])
+    expect(statements[0]).toHaveLength(200)
+    expect(statements[0]).toMatch(/^select pg_sleep\(0\.05\), 0 as column_0, 1 as column_1, /)
+  })
+
+  it('logs nothing when slowQueryMs is 0, or for statements under the threshold', async () => {
+    const { logs, logger } = jsonLogger()
+    await instrumentDb(raw, { logger, slowQueryMs: 0 }).query('select pg_sleep(0.05)')
+    await instrumentDb(raw, { logger, slowQueryMs: 60_000 }).query('select 1')
+    expect(logs.lines).toEqual([])
+  })
+})
+
+describe('operationOf', () => {
+  it.each([
+    ['select 1', 'select'],
+    ['SELECT 1', 'select'],
+    ['\n  insert into t values (1)', 'insert'],
+    ['-- why\n/* how */ Update t set a = 1', 'update'],
+    ['delete from t', 'delete'],
+    ['(select 1) union (select 2)', 'select'],
+    ['select', 'select'],
+    ['selection', 'other'],
+    ['select_x()', 'other'],
+    ['with x as (select 1) select * from x', 'other'],
+    ['create table t (a int)', 'other'],
+    ['', 'other'],
+    ['-- only a comment', 'other'],
+  ])('%j is %s', (sql, operation) => {
+    expect(operationOf(sql)).toBe(operation)
+  })
+})

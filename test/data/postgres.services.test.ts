@@ -1,0 +1,69 @@
+import type { App } from 'keel/app'
+import { database, openDb, openPostgresDb } from 'keel/data'
+import { isKeelError, type KeelError } from 'keel/errors'
+import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { postgresSchemas } from '../support/postgres-schemas.ts'
+import { testApp } from '../support/test-app.ts'
+import { describeDbContract, rejection } from './db-contract.ts'
+
+// Everything this run creates lives in its own schema, dropped at the end, so parallel runs on
+// one server never see each other's tables or migration records.
+const schemas = postgresSchemas('keel_test')
+let schemaUrl: string
+let schema: string
+beforeAll(async () => {
+  schemaUrl = await schemas.fresh('data')
+  schema = new URL(schemaUrl).searchParams.get('search_path')!
+})
+
+describeDbContract('PostgreSQL', async () => {
+  const db = await openDb({ url: schemaUrl, poolSize: 5 })
+  expect(db.driver).toBe('postgres')
+  return db
+})
+
+describe('PostgreSQL connection', () => {
+  it('fails a URL nobody answers with KEEL_DB_CONNECT, and the message keeps the password out', async () => {
+    const password = 's3cret-pa55word'
+    const error = await rejection(openDb({ url: `postgres://keel:${password}@127.0.0.1:1/test` }))
+    expect(isKeelError(error)).toBe(true)
+    expect((error as KeelError).code).toBe('KEEL_DB_CONNECT')
+    expect(error.message).toContain('127.0.0.1:1')
+    expect(error.message).not.toContain(password)
+  })
+
+  it('cancels a statement that outlives statementTimeoutMs', async () => {
+    const db = await openPostgresDb({ url: schemaUrl, statementTimeoutMs: 50, poolSize: 1 })
+    try {
+      const error = await rejection(db.query('select pg_sleep(2)'))
+      expect(error.message).toMatch(/statement timeout/)
+      expect(await db.query('select 1 as ok')).toEqual([{ ok: 1 }])
+    } finally {
+      await db.close()
+    }
+  })
+})
+
+describe('database() on PostgreSQL', () => {
+  let app: App | undefined
+  afterAll(async () => {
+    await app?.stop()
+  })
+
+  it('uses database.url, reports the postgres service and checks it in /ready', async () => {
+    const data = database()
+    app = testApp({ modules: [data], overrides: { database: { url: schemaUrl } } }).app
+    const { url } = await app.start()
+    expect(data.db.driver).toBe('postgres')
+    expect(await data.db.query<{ schema: string }>('select current_schema() as schema')).toEqual([{ schema }])
+    expect(app.describe().modules).toEqual([
+      expect.objectContaining({ name: 'database', driver: 'postgres', services: ['postgres'] }),
+    ])
+    expect(app.describe().services).toContain('postgres')
+    const ready = (await (await fetch(`${url}/ready`)).json()) as { checks: unknown[] }
+    expect(ready.checks).toEqual([expect.objectContaining({ name: 'database', status: 'pass' })])
+    const db = data.db
+    await app.stop()
+    await expect(db.query('select 1')).rejects.toThrow()
+  })
+})

@@ -1,29 +1,18 @@
+import { existsSync } from 'node:fs'
 import { resolve } from 'node:path'
 import { pathToFileURL } from 'node:url'
 import type { App } from '../app/index.ts'
 import { KeelError } from '../errors/index.ts'
+import { usageError } from './usage-error.ts'
+
+const DEFAULT_ENTRIES = ['app.ts', 'src/app.ts', 'app.js', 'src/app.js']
 
 /**
  * Imports the module that builds the app (`export const app = createApp()` or a default export)
  * without starting it. TypeScript entries load through tsx when Node cannot run them itself.
  */
 export async function loadEntry(entry: string): Promise<App> {
-  const url = pathToFileURL(resolve(entry)).href
-  let loaded: Record<string, unknown>
-  try {
-    loaded = await import(url)
-  } catch (error) {
-    const code = (error as NodeJS.ErrnoException).code
-    if (code === 'ERR_UNKNOWN_FILE_EXTENSION') {
-      const { register } = await import('tsx/esm/api')
-      register()
-      loaded = await import(url)
-    } else if (code === 'ERR_MODULE_NOT_FOUND' && (error as Error).message.includes(resolve(entry))) {
-      throw new KeelError('KEEL_ENTRY_INVALID', `--entry ${entry}: file not found`)
-    } else {
-      throw error
-    }
-  }
+  const loaded = await importEntry(entry)
   const app = (loaded.app ?? loaded.default) as App | undefined
   if (!app || typeof app.describe !== 'function') {
     throw new KeelError(
@@ -32,4 +21,42 @@ export async function loadEntry(entry: string): Promise<App> {
     )
   }
   return app
+}
+
+/** The entry module's exports, whatever they are (`keel flows export` also takes bare flows). */
+export async function importEntry(entry: string): Promise<Record<string, unknown>> {
+  const url = pathToFileURL(resolve(entry)).href
+  try {
+    return await import(url)
+  } catch (error) {
+    const code = (error as NodeJS.ErrnoException).code
+    if (code === 'ERR_UNKNOWN_FILE_EXTENSION') {
+      const { register } = await import('tsx/esm/api')
+      register()
+      return await import(url)
+    }
+    if (code === 'ERR_MODULE_NOT_FOUND' && (error as Error).message.includes(resolve(entry))) {
+      throw new KeelError('KEEL_ENTRY_INVALID', `--entry ${entry}: file not found`)
+    }
+    throw error
+  }
+}
+
+/** `--entry` when not given: the first of app.ts, src/app.ts, app.js, src/app.js in the working directory. */
+export function defaultEntry(): string {
+  const found = DEFAULT_ENTRIES.find((candidate) => existsSync(candidate))
+  if (found) return found
+  throw usageError(`--entry FILE is needed: there is no ${DEFAULT_ENTRIES.join(', ')} in ${process.cwd()}`)
+}
+
+/** The entry reads KEEL_PROFILE as it loads, so `--profile` is put there for the import and taken back after. */
+export async function withProfile<T>(profile: string | undefined, load: () => Promise<T>): Promise<T> {
+  const previous = process.env.KEEL_PROFILE
+  if (profile) process.env.KEEL_PROFILE = profile
+  try {
+    return await load()
+  } finally {
+    if (previous === undefined) delete process.env.KEEL_PROFILE
+    else process.env.KEEL_PROFILE = previous
+  }
 }

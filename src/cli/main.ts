@@ -1,8 +1,10 @@
-import { parseArgs } from 'node:util'
 import { ConfigError, formatIssue } from '../config/index.ts'
 import { isKeelError } from '../errors/index.ts'
 import { configCommand, configHelp } from './commands/config.ts'
+import { flowsCommand } from './commands/flows.ts'
+import { migrateCommand } from './commands/migrate.ts'
 import { type OpenApiFlags, openapiCommand, openapiHelp } from './commands/openapi.ts'
+import { parseFlags } from './parse-flags.ts'
 import { usageError } from './usage-error.ts'
 
 const help = `keel: the Keel toolchain
@@ -12,6 +14,8 @@ Usage: keel <command> [flags]
 Commands:
   config     print the effective configuration with the source of each value
   openapi    write the app's OpenAPI 3.1 document
+  flows      export flow schematics; report drift between two exports
+  migrate    apply, roll back (--rollback) or list (--status) the app's migration files
 
 Run keel <command> --help for a command's flags.
 Exit codes: 0 success, 1 the command found a problem, 2 bad arguments.`
@@ -65,21 +69,21 @@ export async function main(
         out.write(await openapiCommand(values as OpenApiFlags))
         return 0
       }
+      case 'flows': {
+        const { text, code } = await flowsCommand(rest, Boolean(out.isTTY))
+        out.write(text)
+        return code
+      }
+      case 'migrate': {
+        const { text, code } = await migrateCommand(rest)
+        out.write(text)
+        return code
+      }
       default:
         throw usageError(`unknown command "${command}" (run keel --help)`)
     }
   } catch (error) {
     return report(error, argv.includes('--json'), out, err)
-  }
-}
-
-type FlagSpec = Record<string, { type: 'string' | 'boolean'; short?: string }>
-
-function parseFlags(args: string[], options: FlagSpec) {
-  try {
-    return parseArgs({ args, options, allowPositionals: false, strict: true })
-  } catch (error) {
-    throw usageError((error as Error).message.replace(/^Unknown option/, 'unknown flag'))
   }
 }
 

@@ -1,10 +1,7 @@
-import { existsSync } from 'node:fs'
-import { mkdir, writeFile } from 'node:fs/promises'
-import { dirname, resolve } from 'node:path'
-import { KeelError } from '../../errors/index.ts'
 import { openApiDocument } from '../../http/openapi/index.ts'
-import { loadEntry } from '../load-entry.ts'
+import { defaultEntry, loadEntry, withProfile } from '../load-entry.ts'
 import { usageError } from '../usage-error.ts'
+import { writeOutput } from '../write-output.ts'
 
 export const openapiHelp = `keel openapi: write the app's OpenAPI 3.1 document
 
@@ -27,19 +24,6 @@ export interface OpenApiFlags {
   json?: boolean
 }
 
-const writeErrors: Record<string, string> = {
-  EACCES: 'permission denied',
-  EPERM: 'permission denied',
-  EISDIR: 'it is a directory',
-  ENOTDIR: 'a parent of it is not a directory',
-  // mkdir of a parent that exists as a file.
-  EEXIST: 'a parent of it is not a directory',
-  EROFS: 'the file system is read-only',
-  ENOSPC: 'no space left on the device',
-}
-
-const DEFAULT_ENTRIES = ['app.ts', 'src/app.ts', 'app.js', 'src/app.js']
-
 /**
  * Loads the app of `--entry` without starting it and renders its OpenAPI document as pretty
  * JSON with a trailing newline: the text itself, or, with `--out`, what was written where.
@@ -55,37 +39,9 @@ export async function openapiCommand(flags: OpenApiFlags): Promise<string> {
   })
   const text = `${JSON.stringify(document, null, 2)}\n`
   if (flags.out === undefined) return text
-  const file = resolve(flags.out)
-  try {
-    await mkdir(dirname(file), { recursive: true })
-    await writeFile(file, text)
-  } catch (error) {
-    const code = (error as NodeJS.ErrnoException).code ?? ''
-    const reason = writeErrors[code] ?? `${code || (error as Error).message}`
-    throw new KeelError('KEEL_CLI_OUTPUT', `--out ${flags.out}: cannot write the document: ${reason}`, {
-      cause: error,
-    })
-  }
+  const file = await writeOutput('--out', flags.out, text)
   const paths = Object.keys(document.paths).length
   const operations = Object.values(document.paths).reduce((n, item) => n + Object.keys(item).length, 0)
   if (flags.json) return `${JSON.stringify({ file, paths, operations })}\n`
   return `wrote ${flags.out}: ${paths} path${paths === 1 ? '' : 's'}, ${operations} operation${operations === 1 ? '' : 's'}\n`
-}
-
-function defaultEntry(): string {
-  const found = DEFAULT_ENTRIES.find((candidate) => existsSync(candidate))
-  if (found) return found
-  throw usageError(`--entry FILE is needed: there is no ${DEFAULT_ENTRIES.join(', ')} in ${process.cwd()}`)
-}
-
-/** The entry reads KEEL_PROFILE as it loads, so `--profile` is put there for the import and taken back after. */
-async function withProfile<T>(profile: string | undefined, load: () => Promise<T>): Promise<T> {
-  const previous = process.env.KEEL_PROFILE
-  if (profile) process.env.KEEL_PROFILE = profile
-  try {
-    return await load()
-  } finally {
-    if (previous === undefined) delete process.env.KEEL_PROFILE
-    else process.env.KEEL_PROFILE = previous
-  }
 }

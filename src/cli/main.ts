@@ -1,5 +1,6 @@
 import { ConfigError, formatIssue } from '../config/index.ts'
 import { isKeelError } from '../errors/index.ts'
+import { auditCommand } from './commands/audit.ts'
 import { configCommand, configHelp } from './commands/config.ts'
 import { flowsCommand } from './commands/flows.ts'
 import { migrateCommand } from './commands/migrate.ts'
@@ -16,6 +17,7 @@ Commands:
   openapi    write the app's OpenAPI 3.1 document
   flows      export flow schematics; report drift between two exports
   migrate    apply, roll back (--rollback) or list (--status) the app's migration files
+  audit      verify the audit trail's hash chain
 
 Run keel <command> --help for a command's flags.
 Exit codes: 0 success, 1 the command found a problem, 2 bad arguments.`
@@ -76,6 +78,11 @@ export async function main(
       }
       case 'migrate': {
         const { text, code } = await migrateCommand(rest)
+        out.write(text)
+        return code
+      }
+      case 'audit': {
+        const { text, code } = await auditCommand(rest)
         out.write(text)
         return code
       }

@@ -62,6 +62,8 @@ export const KeelErrorCodes = {
   KEEL_FLOW_DEAD: 'a flow run exhausted its retries and went to the dead-letter list',
   KEEL_FLOW_LEASE_LOST: 'another worker took over a run this worker was executing',
   KEEL_INTERNAL: 'an unexpected error; details are in the server log, never in the response',
+  KEEL_AUDIT_INVALID_EVENT: 'an audit event has a missing action or a value the trail cannot store exactly',
+  KEEL_AUDIT_BROKEN: 'the audit trail is damaged: its head row is missing or its chain does not verify',
   KEEL_CLI_USAGE: 'a CLI command was called with bad arguments',
   KEEL_CLI_OUTPUT: 'a CLI command could not write its output file',
   KEEL_ENTRY_INVALID: 'the app entry module does not export an app',

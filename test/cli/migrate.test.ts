@@ -146,7 +146,7 @@ describe.concurrent('keel migrate', () => {
   it('refuses to migrate an in-memory database with exit 2', async () => {
     const result = await keel(root, [])
     expect(result.code).toBe(2)
-    expect(result.err).toMatch(/^keel: no database to migrate: pass --url or --data-dir/)
+    expect(result.err).toMatch(/^keel: no database for keel migrate: pass --url or --data-dir/)
     expect(result.err).toMatch(/in-memory PGlite/)
   })
 

@@ -1,9 +1,5 @@
-import { resolve } from 'node:path'
-import { loadConfig } from '../../config/index.ts'
 import {
   appMigrationScope,
-  type Db,
-  dataSection,
   type MigrationStatus,
   migrate,
   migrationStatus,
@@ -11,7 +7,7 @@ import {
   readMigrationFiles,
   rollback,
 } from '../../data/index.ts'
-import { redactUrl } from '../../log/index.ts'
+import { closeQuietly, databaseFlagsHelp, databaseTarget, where } from '../database-target.ts'
 import { parseFlags } from '../parse-flags.ts'
 import { table } from '../table.ts'
 import { usageError } from '../usage-error.ts'
@@ -26,9 +22,7 @@ Usage: keel migrate [--status | --rollback [--steps N]] [--dir DIR] [--url URL |
   --rollback      run the down part of the last applied migration
   --steps N       with --rollback: undo the last N applied migrations (default 1)
   --dir DIR       directory of the migration files (default: migrations)
-  --url URL       PostgreSQL URL (default: DATABASE_URL, else database.url from the config)
-  --data-dir DIR  an embedded PGlite data directory (default: data.dataDir from the config)
-  --profile NAME  profile used to read the config (default: KEEL_PROFILE, else dev)
+${databaseFlagsHelp}
   --json          machine-readable output
 
 Exit codes: 0 success, 1 a migration failed, or a file was edited or is missing after it was
@@ -73,12 +67,9 @@ export async function migrateCommand(args: string[]): Promise<MigrateOutcome> {
   if (!/^\d+$/.test(flags.steps ?? '1') || steps < 1) {
     throw usageError(`--steps: expected a positive integer, got "${flags.steps}"`)
   }
-  if (flags.url !== undefined && flags['data-dir'] !== undefined) {
-    throw usageError('--url and --data-dir cannot be combined: one selects PostgreSQL, the other PGlite')
-  }
-  // Files first: a bad file is reported without opening the database.
+  // Flags, then files, then the database: a bad file is reported without opening it.
+  const target = databaseTarget(flags, 'migrate')
   const migrations = await readMigrationFiles(flags.dir ?? 'migrations')
-  const target = databaseTarget(flags.url, flags['data-dir'], flags.profile)
   const db = await openDb(target)
   try {
     if (flags.status)
@@ -95,34 +86,6 @@ export async function migrateCommand(args: string[]): Promise<MigrateOutcome> {
     await closeQuietly(db)
   }
 }
-
-/**
- * The database to migrate: `--url`, `--data-dir`, `DATABASE_URL`, then the config's
- * `database.url` and `data.dataDir`. Without any, refuses: an in-memory PGlite would be created,
- * migrated and thrown away.
- */
-function databaseTarget(
-  url: string | undefined,
-  dataDir: string | undefined,
-  profile: string | undefined,
-): { url?: string; dataDir?: string } {
-  if (url) return { url }
-  if (dataDir) return { dataDir: resolve(dataDir) }
-  if (process.env.DATABASE_URL) return { url: process.env.DATABASE_URL }
-  const config = loadConfig<{ database: { url?: string }; data: { dataDir?: string } }>({
-    profile,
-    sections: [dataSection],
-    ignoreUnknownSections: true,
-  })
-  if (config.values.database.url) return { url: config.values.database.url }
-  if (config.values.data.dataDir) return { dataDir: resolve(config.values.data.dataDir) }
-  throw usageError(
-    `no database to migrate: pass --url or --data-dir, or set DATABASE_URL, database.url or data.dataDir (profile ${config.profile}); without them the app uses an in-memory PGlite, which migrating would not change`,
-  )
-}
-
-const where = (target: { url?: string; dataDir?: string }) =>
-  target.url ? redactUrl(target.url) : `PGlite ${target.dataDir}`
 
 function listed(verb: string, ids: readonly string[], none: string, place: string): string {
   if (ids.length === 0) return `${none} (${place})\n`
@@ -146,12 +109,4 @@ function statusOutcome(statuses: MigrationStatus[], json: boolean | undefined): 
     ...statuses.map((s) => [s.id, s.state, s.appliedAt?.toISOString() ?? '']),
   ]
   return { text: `${table(rows)}\n`, code }
-}
-
-async function closeQuietly(db: Db): Promise<void> {
-  try {
-    await db.close()
-  } catch {
-    // The command's own outcome matters more than a failed close.
-  }
 }

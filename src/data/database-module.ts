@@ -10,6 +10,7 @@ import { instrumentDb } from './instrument.ts'
 import { migrate } from './migrate.ts'
 import { appMigrationScope, readMigrationFiles } from './migration-files.ts'
 import { openDb } from './open-db.ts'
+import { sslModes } from './postgres-tls.ts'
 
 /**
  * The `data` config section. The server URL is the kernel's `database.url` (`DATABASE_URL`);
@@ -28,6 +29,21 @@ export const dataSection = defineConfigSection('data', {
     default: 0,
     description: 'PostgreSQL statement_timeout; 0 means none',
   }),
+  sslmode: Type.Optional(
+    Type.Union(
+      sslModes.map((mode) => Type.Literal(mode)),
+      {
+        description:
+          "PostgreSQL TLS: disable, prefer, require (encrypt, no certificate check) or verify-full (check the certificate and host name); unset: the URL's sslmode, else none",
+      },
+    ),
+  ),
+  sslRootCert: Type.Optional(
+    Type.String({
+      minLength: 1,
+      description: 'PEM file of the CA that signed the PostgreSQL server certificate, for verify-full',
+    }),
+  ),
   slowQueryMs: Type.Integer({
     minimum: 0,
     default: 500,
@@ -103,6 +119,8 @@ export function database(options: DatabaseOptions = {}): DatabaseModule {
         dataDir: settings.dataDir,
         poolSize: settings.poolSize,
         statementTimeoutMs: settings.statementTimeoutMs,
+        ...(settings.sslmode ? { sslmode: settings.sslmode } : {}),
+        ...(settings.sslRootCert ? { sslRootCert: settings.sslRootCert } : {}),
       })
       const log = app.logger('keel:data')
       try {

@@ -17,3 +17,4 @@ export { appMigrationScope, parseMigrationFile, readMigrationFiles } from './mig
 export { type OpenDbOptions, openDb } from './open-db.ts'
 export { openPgliteDb } from './pglite-db.ts'
 export { openPostgresDb, type PostgresDbOptions } from './postgres-db.ts'
+export { type SslMode, sslModes } from './postgres-tls.ts'

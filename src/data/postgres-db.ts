@@ -1,6 +1,7 @@
 import { KeelError } from '../errors/index.ts'
 import { redactUrl } from '../log/index.ts'
 import type { Db, Queryable } from './db.ts'
+import { postgresSsl, type SslMode } from './postgres-tls.ts'
 
 /** Options of {@link openPostgresDb}. */
 export interface PostgresDbOptions {
@@ -12,6 +13,10 @@ export interface PostgresDbOptions {
   statementTimeoutMs?: number
   /** Seconds an idle pooled connection stays open. Default 30. */
   idleTimeoutSeconds?: number
+  /** TLS as libpq's `sslmode`; overrides `sslmode` in the URL. Unset: the URL's, else none. */
+  sslmode?: SslMode
+  /** PEM file of the CA that signed the server's certificate, for `verify-full`. */
+  sslRootCert?: string
 }
 
 /**
@@ -20,7 +25,9 @@ export interface PostgresDbOptions {
  */
 export async function openPostgresDb(options: PostgresDbOptions): Promise<Db> {
   const { default: postgres } = await import('postgres')
+  const ssl = options.sslmode ? postgresSsl(options.sslmode, options.sslRootCert) : undefined
   const sql = postgres(options.url, {
+    ...(ssl === undefined ? {} : { ssl }),
     max: options.poolSize ?? 10,
     idle_timeout: options.idleTimeoutSeconds ?? 30,
     connect_timeout: 10,
@@ -43,7 +50,7 @@ export async function openPostgresDb(options: PostgresDbOptions): Promise<Db> {
     await sql.end({ timeout: 0 }).catch(() => {})
     throw new KeelError(
       'KEEL_DB_CONNECT',
-      `cannot reach PostgreSQL at ${redactUrl(options.url)}: ${error instanceof Error ? error.message : error}`,
+      `cannot reach PostgreSQL at ${redactUrl(options.url)}: ${error instanceof Error ? error.message : error}${tlsHint(options.sslmode)}`,
       { cause: error },
     )
   }
@@ -70,3 +77,8 @@ export async function openPostgresDb(options: PostgresDbOptions): Promise<Db> {
     },
   }
 }
+
+const tlsHint = (mode: SslMode | undefined) =>
+  mode === 'require' || mode === 'verify-full'
+    ? ` (sslmode ${mode}: the server must accept TLS, and for verify-full present a certificate for this host signed by the trusted CA)`
+    : ''

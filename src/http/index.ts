@@ -83,7 +83,7 @@ export {
   problemType,
   sendProblem,
 } from './problem.ts'
-export { isJsonContentType, readJsonBody } from './read-body.ts'
+export { isJsonContentType, readBodyText, readJsonBody } from './read-body.ts'
 export type { HttpMethod, RequestContext, RouteDefinition, RouteHandler } from './route.ts'
 export { type GroupOptions, RouteBuilder, RouteGroup, type RouteScope } from './route-builder.ts'
 export type {

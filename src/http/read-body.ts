@@ -24,7 +24,7 @@ export async function readJsonBody(req: IncomingMessage, limitBytes: number): Pr
   }
   const declared = Number(req.headers['content-length'])
   if (declared > limitBytes) throw tooLarge(limitBytes)
-  const text = await readText(req, limitBytes)
+  const text = await readBodyText(req, limitBytes)
   if (text.length === 0)
     throw new HttpError(400, 'KEEL_MALFORMED_JSON', 'the request body is empty; expected JSON')
   try {
@@ -48,7 +48,8 @@ const tooLarge = (limitBytes: number) =>
     { connection: 'close' },
   )
 
-function readText(req: IncomingMessage, limitBytes: number): Promise<string> {
+/** Reads a request body of at most `limitBytes` as UTF-8 text (413 past the limit, 400 when not UTF-8). */
+export function readBodyText(req: IncomingMessage, limitBytes: number): Promise<string> {
   return new Promise((resolve, reject) => {
     const chunks: Buffer[] = []
     let size = 0

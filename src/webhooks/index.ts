@@ -1,3 +1,5 @@
+export { type DeliveryAttempt, type DeliveryResult, deliverWebhook } from './deliver.ts'
+export { privateNetworks } from './private-networks.ts'
 export { type ReadWebhookOptions, type ReceivedWebhook, readWebhook } from './receive.ts'
 export { generateWebhookSecret, secretKey } from './secret.ts'
 export {

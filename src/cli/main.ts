@@ -5,6 +5,7 @@ import { configCommand, configHelp } from './commands/config.ts'
 import { flowsCommand } from './commands/flows.ts'
 import { migrateCommand } from './commands/migrate.ts'
 import { type OpenApiFlags, openapiCommand, openapiHelp } from './commands/openapi.ts'
+import { validateCommand } from './commands/validate.ts'
 import { parseFlags } from './parse-flags.ts'
 import { usageError } from './usage-error.ts'
 
@@ -17,6 +18,7 @@ Commands:
   openapi    write the app's OpenAPI 3.1 document
   flows      export flow schematics; report drift between two exports
   migrate    apply, roll back (--rollback) or list (--status) the app's migration files
+  validate   check the resource files (resources/*.yaml), naming file, line and key of each issue
   audit      verify the audit trail's hash chain
 
 Run keel <command> --help for a command's flags.
@@ -78,6 +80,11 @@ export async function main(
       }
       case 'migrate': {
         const { text, code } = await migrateCommand(rest)
+        out.write(text)
+        return code
+      }
+      case 'validate': {
+        const { text, code } = await validateCommand(rest)
         out.write(text)
         return code
       }

@@ -61,11 +61,16 @@ export const KeelErrorCodes = {
   KEEL_FLOW_FAULT: 'a flow run ended with a typed fault (after compensating its completed steps)',
   KEEL_FLOW_DEAD: 'a flow run exhausted its retries and went to the dead-letter list',
   KEEL_FLOW_LEASE_LOST: 'another worker took over a run this worker was executing',
+  KEEL_RESOURCE_INVALID: 'a resource file is invalid; every issue names its file, line, column and key',
+  KEEL_RESOURCE_MIGRATION:
+    'keel migrate generate cannot write the migration: one exists already, or a table it references has none',
   KEEL_INTERNAL: 'an unexpected error; details are in the server log, never in the response',
   KEEL_AUDIT_INVALID_EVENT: 'an audit event has a missing action or a value the trail cannot store exactly',
   KEEL_AUDIT_BROKEN: 'the audit trail is damaged: its head row is missing or its chain does not verify',
-  KEEL_WEBHOOK_SECRET: 'a webhook secret or message id is malformed (not whsec_ base64, shorter than 16 bytes)',
-  KEEL_WEBHOOK_SIGNATURE: 'an inbound webhook has a missing header, a timestamp outside the tolerance or no matching signature',
+  KEEL_WEBHOOK_SECRET:
+    'a webhook secret or message id is malformed (not whsec_ base64, shorter than 16 bytes)',
+  KEEL_WEBHOOK_SIGNATURE:
+    'an inbound webhook has a missing header, a timestamp outside the tolerance or no matching signature',
   KEEL_CLI_USAGE: 'a CLI command was called with bad arguments',
   KEEL_CLI_OUTPUT: 'a CLI command could not write its output file',
   KEEL_ENTRY_INVALID: 'the app entry module does not export an app',

@@ -11,11 +11,13 @@ import { closeQuietly, databaseFlagsHelp, databaseTarget, where } from '../datab
 import { parseFlags } from '../parse-flags.ts'
 import { table } from '../table.ts'
 import { usageError } from '../usage-error.ts'
+import { migrateGenerateCommand } from './migrate-generate.ts'
 
 export const migrateHelp = `keel migrate: apply, roll back or list the app's migration files
 
 Usage: keel migrate [--status | --rollback [--steps N]] [--dir DIR] [--url URL | --data-dir DIR]
                     [--profile NAME] [--json]
+       keel migrate generate <resource> [--dir DIR] [--migrations DIR]   (write a resource's create-table migration)
 
   (no flag)       apply the pending migrations
   --status        list every migration: applied, pending, missing-file or checksum-mismatch
@@ -48,6 +50,7 @@ export interface MigrateOutcome {
 
 /** Runs `keel migrate` with the arguments after the command name. */
 export async function migrateCommand(args: string[]): Promise<MigrateOutcome> {
+  if (args[0] === 'generate') return migrateGenerateCommand(args.slice(1))
   const { values } = parseFlags(args, {
     status: { type: 'boolean' },
     rollback: { type: 'boolean' },

@@ -1,0 +1,293 @@
+import { type TObject, Type } from '@sinclair/typebox'
+import type { App } from '../../app/index.ts'
+import type { DatabaseModule } from '../../data/index.ts'
+import { HttpError } from '../../http/http-error.ts'
+import type { Guard, RequestContext } from '../../http/index.ts'
+import type { ResourceDefinition } from '../definition.ts'
+import { resourceSchemas } from '../to-typebox.ts'
+import { type RowScope, scopeFor } from './access.ts'
+import { decodeCursor } from './cursor.ts'
+import { constraintProblem } from './database-errors.ts'
+import type { ResourceChange, ResourceChangeHook } from './resource-change.ts'
+import { ResponseCache } from './response-cache.ts'
+import { ResourceStatements } from './statements.ts'
+
+/** Options of {@link serveResources}. */
+export interface ServeResourcesOptions {
+  /** The database module holding the tables (created by the resources' migrations). */
+  readonly database: DatabaseModule
+  /** The definitions, from `loadResources()`. */
+  readonly resources: readonly ResourceDefinition[]
+  /** Guards of every resource route, typically `jwtAuth(…)` so requests carry a principal. */
+  readonly guards?: readonly Guard[]
+  /** Runs after every write, in its transaction (audit entries, webhook jobs). */
+  readonly onChange?: readonly ResourceChangeHook[]
+  /** Most cached answers kept in memory. Default 10,000. */
+  readonly cacheEntries?: number
+}
+
+/** What {@link serveResources} set up. */
+export interface ResourceRoutes {
+  /** The process's answer cache, for tests and metrics. */
+  readonly cache: ResponseCache
+}
+
+/**
+ * Serves resource definitions as REST routes under `/v<version>/<name>`: `GET` (list) and `POST`
+ * (create) on the collection, `GET`, `PATCH` and `DELETE` on `/:<primary key>`, for the endpoints
+ * each file declares. The routes are typed routes of the app, so validation, problem details,
+ * guards and OpenAPI work as for hand-written ones.
+ *
+ * Fail closed: a query parameter or body field the file does not declare is a 422 naming it; a
+ * tenant-scoped resource refuses requests without the tenant claim; under the owner rule, rows of
+ * others answer 404 as if they did not exist.
+ *
+ * @example
+ * ```ts
+ * const data = database()
+ * const app = createApp({ modules: [data] })
+ * serveResources(app, { database: data, resources: await loadResources('resources'), guards: [auth.required()] })
+ * ```
+ */
+export function serveResources(app: App, options: ServeResourcesOptions): ResourceRoutes {
+  const cache = new ResponseCache({ maxEntries: options.cacheEntries ?? 10_000 })
+  for (const resource of options.resources) serveOne(app, resource, options, cache)
+  return { cache }
+}
+
+function serveOne(
+  app: App,
+  resource: ResourceDefinition,
+  options: ServeResourcesOptions,
+  cache: ResponseCache,
+): void {
+  const schemas = resourceSchemas(resource)
+  const statements = new ResourceStatements(resource)
+  const pk = resource.primaryKey
+  const base = `/v${resource.version}/${resource.name}`
+  const item = `${base}/:${pk}`
+  const db = () => options.database.db
+  const { list, get, create, update } = resource.endpoints
+  const remove = resource.endpoints.delete
+  const tags = [resource.name]
+  const guards = options.guards ?? []
+
+  /** Runs a write and its hooks in one transaction, then drops the resource's cached answers. */
+  const write = async (
+    statement: { sql: string; params: unknown[] },
+    scope: RowScope,
+    change: Pick<ResourceChange, 'type' | 'changed'>,
+  ): Promise<Record<string, unknown> | undefined> => {
+    try {
+      const row = await db().transaction(async (tx) => {
+        const [written] = await tx.query(statement.sql, statement.params)
+        if (!written) return undefined
+        const event: ResourceChange = {
+          resource: resource.name,
+          ...change,
+          id: written[pk],
+          row: written,
+          ...(scope.actor ? { actor: scope.actor } : {}),
+          ...(scope.tenant ? { tenant: scope.tenant.value } : {}),
+        }
+        for (const hook of options.onChange ?? []) await hook(event, tx)
+        return written
+      })
+      if (row) cache.invalidate(resource.name)
+      return row
+    } catch (error) {
+      throw constraintProblem(error, resource.name)
+    }
+  }
+
+  /** Serves from the cache when the endpoint has a policy; the key includes the caller's scope. */
+  // Schemas built at run time have no static shape: answers are typed `never` for the route types.
+  const cached = async (
+    ctx: Pick<RequestContext, 'req' | 'res'>,
+    scope: RowScope,
+    ttl: number | undefined,
+    load: () => Promise<unknown>,
+  ): Promise<never> => {
+    if (!ttl) return (await load()) as never
+    const key = cache.key(
+      resource.name,
+      `${scope.tenant?.value ?? ''}|${scope.owner?.value ?? ''}`,
+      ctx.req.url ?? '',
+    )
+    const hit = cache.get(key)
+    ctx.res.setHeader('x-cache', hit === undefined ? 'miss' : 'hit')
+    if (hit !== undefined) return hit as never
+    const value = await load()
+    cache.set(key, value, ttl)
+    return value as never
+  }
+
+  const notFound = (id: unknown) =>
+    new HttpError(404, 'KEEL_NOT_FOUND', `${resource.name} ${String(id)} does not exist`)
+
+  if (list) {
+    const query = schemas.listQuery!
+    const page = Type.Object({
+      items: Type.Array(schemas.row),
+      [list.pagination.style === 'cursor' ? 'nextCursor' : 'nextOffset']: Type.Union([
+        list.pagination.style === 'cursor' ? Type.String() : Type.Integer(),
+        Type.Null(),
+      ]),
+    })
+    app.get(
+      base,
+      {
+        summary: `List ${resource.name}`,
+        tags,
+        guards,
+        query: open(query),
+        allowUnknown: { query: true },
+        response: { 200: page },
+      },
+      async (ctx) => {
+        const scope = scopeFor(resource, list.auth, ctx.principal)
+        const values = ctx.query as Record<string, unknown>
+        rejectUndeclared(values, query, 'query', resource.name)
+        return cached(ctx, scope, list.cache?.ttlSeconds, async () => {
+          const { q, sort, limit, cursor, offset, ...filters } = values
+          const request = {
+            filters,
+            limit: (limit as number | undefined) ?? list.pagination.defaultLimit,
+            ...(typeof q === 'string' ? { q } : {}),
+            ...(typeof sort === 'string' ? { sort } : {}),
+            ...(typeof cursor === 'string'
+              ? { cursor: decodeCursor(cursor, (sort as string | undefined) ?? pk) }
+              : {}),
+            ...(typeof offset === 'number' ? { offset } : {}),
+          }
+          const statement = statements.list(list, request, scope)
+          const rows = await db().query(statement.sql, statement.params)
+          const more = rows.length > request.limit
+          const items = more ? rows.slice(0, request.limit) : rows
+          if (list.pagination.style === 'offset') {
+            return { items, nextOffset: more ? (request.offset ?? 0) + request.limit : null }
+          }
+          return { items, nextCursor: more ? statements.cursorAfter(items.at(-1)!, request.sort) : null }
+        })
+      },
+    )
+  }
+
+  if (get) {
+    app.get(
+      item,
+      {
+        summary: `Get one ${resource.name} row`,
+        tags,
+        guards,
+        params: schemas.params,
+        response: { 200: schemas.row },
+      },
+      async (ctx) => {
+        const scope = scopeFor(resource, get.auth, ctx.principal)
+        const id = (ctx.params as Record<string, unknown>)[pk]
+        return cached(ctx, scope, get.cache?.ttlSeconds, async () => {
+          const statement = statements.get(id, scope)
+          const [row] = await db().query(statement.sql, statement.params)
+          if (!row) throw notFound(id)
+          return row
+        })
+      },
+    )
+  }
+
+  if (create) {
+    const body = schemas.create!
+    app.post(
+      base,
+      {
+        summary: `Create a ${resource.name} row`,
+        tags,
+        guards,
+        body: open(body),
+        allowUnknown: { body: true },
+        response: { 201: schemas.row },
+      },
+      async (ctx) => {
+        const scope = scopeFor(resource, create.auth, ctx.principal)
+        const values = ctx.body as Record<string, unknown>
+        rejectUndeclared(values, body, 'body', resource.name)
+        const row = await write(statements.insert(values, scope, scope.actor), scope, { type: 'created' })
+        ctx.status = 201
+        ctx.res.setHeader('location', `${base}/${encodeURIComponent(String(row![pk]))}`)
+        return row as never
+      },
+    )
+  }
+
+  if (update) {
+    const body = schemas.update!
+    app.patch(
+      item,
+      {
+        summary: `Change fields of a ${resource.name} row`,
+        tags,
+        guards,
+        params: schemas.params,
+        body: open(body),
+        allowUnknown: { body: true },
+        response: { 200: schemas.row },
+      },
+      async (ctx) => {
+        const scope = scopeFor(resource, update.auth, ctx.principal)
+        const values = ctx.body as Record<string, unknown>
+        rejectUndeclared(values, body, 'body', resource.name)
+        const id = (ctx.params as Record<string, unknown>)[pk]
+        const row = await write(statements.update(id, values, scope), scope, {
+          type: 'updated',
+          changed: Object.keys(values),
+        })
+        if (!row) throw notFound(id)
+        return row as never
+      },
+    )
+  }
+
+  if (remove) {
+    app.delete(
+      item,
+      { summary: `Delete a ${resource.name} row`, tags, guards, params: schemas.params },
+      async (ctx) => {
+        const scope = scopeFor(resource, remove.auth, ctx.principal)
+        const id = (ctx.params as Record<string, unknown>)[pk]
+        const row = await write(statements.delete(id, scope), scope, { type: 'deleted' })
+        if (!row) throw notFound(id)
+        ctx.status = 204
+        return undefined
+      },
+    )
+  }
+}
+
+/**
+ * The schema without `additionalProperties: false`: the route lets unknown names through so the
+ * handler can answer them with a 422 that lists what is declared, instead of a generic 400.
+ */
+function open(schema: TObject): TObject {
+  const { additionalProperties: _, ...rest } = schema
+  return rest as TObject
+}
+
+/** 422 naming every query parameter or body field the resource does not declare. */
+function rejectUndeclared(
+  values: Record<string, unknown>,
+  schema: TObject,
+  part: 'query' | 'body',
+  resource: string,
+): void {
+  const declared = Object.keys(schema.properties)
+  const unknown = Object.keys(values).filter((name) => !declared.includes(name))
+  if (unknown.length === 0) return
+  const what = part === 'query' ? 'query parameter' : 'field'
+  throw new HttpError(
+    422,
+    'KEEL_UNPROCESSABLE',
+    `${resource}: ${unknown.map((n) => `"${n}"`).join(', ')} ${unknown.length === 1 ? 'is not a declared' : 'are not declared'} ${what}${unknown.length === 1 ? '' : 's'}; declared: ${declared.join(', ') || '(none)'}`,
+    { errors: unknown.map((name) => ({ pointer: `/${part}/${name}`, message: `undeclared ${what}` })) },
+  )
+}

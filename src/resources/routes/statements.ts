@@ -1,0 +1,174 @@
+import { type FieldDefinition, findField, type ListEndpoint, type ResourceDefinition } from '../definition.ts'
+import { quoteIdentifier as q } from '../to-sql.ts'
+import type { RowScope } from './access.ts'
+import { type CursorPosition, encodeCursor } from './cursor.ts'
+
+/** A statement and its parameters. */
+export interface Statement {
+  readonly sql: string
+  readonly params: unknown[]
+}
+
+/** A list request after validation: filters by field, and the paging and search options. */
+export interface ListRequest {
+  readonly filters: Readonly<Record<string, unknown>>
+  readonly q?: string
+  readonly sort?: string
+  readonly limit: number
+  readonly cursor?: CursorPosition
+  readonly offset?: number
+}
+
+/**
+ * Builds the SQL of a resource's endpoints. Every identifier comes from the validated definition
+ * and is quoted; every value is a parameter. Each statement carries the request's scope (tenant,
+ * owner) and hides soft-deleted rows, so no endpoint can reach outside it.
+ */
+export class ResourceStatements {
+  readonly #resource: ResourceDefinition
+  readonly #columns: string
+  readonly #pk: string
+
+  constructor(resource: ResourceDefinition) {
+    this.#resource = resource
+    this.#pk = q(resource.primaryKey)
+    // Dates go out as their text (YYYY-MM-DD): a Date object would shift with the time zone.
+    this.#columns = resource.fields
+      .filter((f) => !f.sensitive)
+      .map((f) => (f.type === 'date' ? `${q(f.name)}::text as ${q(f.name)}` : q(f.name)))
+      .join(', ')
+  }
+
+  /** A page of rows, one more than `limit` so the caller knows whether another page follows. */
+  list(endpoint: ListEndpoint, request: ListRequest, scope: RowScope): Statement {
+    const params: unknown[] = []
+    const where = this.#scopeConditions(scope, params)
+    for (const [name, value] of Object.entries(request.filters)) {
+      where.push(`${q(name)} = ${this.#param(findField(this.#resource, name)!, value, params)}`)
+    }
+    if (request.q !== undefined && endpoint.search.length > 0) {
+      params.push(`%${request.q.replace(/[\\%_]/g, (c) => `\\${c}`)}%`)
+      where.push(`(${endpoint.search.map((name) => `${q(name)} ilike $${params.length}`).join(' or ')})`)
+    }
+    const [column, descending] = sortOf(request.sort, this.#resource.primaryKey)
+    if (request.cursor) where.push(this.#after(column, descending, request.cursor, params))
+    const direction = descending ? 'desc' : 'asc'
+    const order =
+      column === this.#resource.primaryKey
+        ? `${this.#pk} ${direction}`
+        : `${q(column)} ${direction} nulls last, ${this.#pk} ${direction}`
+    params.push(request.limit + 1)
+    let sql = `select ${this.#columns} from ${q(this.#resource.name)}${clause(where)} order by ${order} limit $${params.length}`
+    if (request.offset) {
+      params.push(request.offset)
+      sql += ` offset $${params.length}`
+    }
+    return { sql, params }
+  }
+
+  /** The cursor that continues after `row` under `sort`. */
+  cursorAfter(row: Record<string, unknown>, sort: string | undefined): string {
+    const [column] = sortOf(sort, this.#resource.primaryKey)
+    return encodeCursor({
+      sort: sort ?? this.#resource.primaryKey,
+      value: row[column],
+      key: row[this.#resource.primaryKey],
+    })
+  }
+
+  get(id: unknown, scope: RowScope): Statement {
+    const params: unknown[] = [id]
+    const where = [`${this.#pk} = $1`, ...this.#scopeConditions(scope, params)]
+    return { sql: `select ${this.#columns} from ${q(this.#resource.name)}${clause(where)}`, params }
+  }
+
+  /** Inserts `values`; the tenant and owner fields come from the scope, never from the body. */
+  insert(values: Readonly<Record<string, unknown>>, scope: RowScope, ownerDefault?: string): Statement {
+    const row: Record<string, unknown> = { ...values }
+    if (scope.tenant) row[scope.tenant.field] = scope.tenant.value
+    if (scope.owner) row[scope.owner.field] = scope.owner.value
+    else if (ownerDefault !== undefined && this.#resource.owner && row[this.#resource.owner] == null) {
+      row[this.#resource.owner] = ownerDefault
+    }
+    const params: unknown[] = []
+    const names = Object.keys(row)
+    const placeholders = names.map((name) => this.#param(findField(this.#resource, name)!, row[name], params))
+    const sql =
+      names.length === 0
+        ? `insert into ${q(this.#resource.name)} default values returning ${this.#columns}`
+        : `insert into ${q(this.#resource.name)} (${names.map(q).join(', ')}) values (${placeholders.join(', ')}) returning ${this.#columns}`
+    return { sql, params }
+  }
+
+  /** Updates the given fields, and the fields generated on update (`updated_at`), of one row in scope. */
+  update(id: unknown, values: Readonly<Record<string, unknown>>, scope: RowScope): Statement {
+    const params: unknown[] = [id]
+    const sets = Object.entries(values).map(
+      ([name, value]) => `${q(name)} = ${this.#param(findField(this.#resource, name)!, value, params)}`,
+    )
+    for (const field of this.#resource.fields) {
+      if (field.generated === 'update') sets.push(`${q(field.name)} = now()`)
+    }
+    const where = [`${this.#pk} = $1`, ...this.#scopeConditions(scope, params)]
+    return {
+      sql: `update ${q(this.#resource.name)} set ${sets.join(', ')}${clause(where)} returning ${this.#columns}`,
+      params,
+    }
+  }
+
+  /** Deletes one row in scope, or marks it deleted when the resource soft-deletes. */
+  delete(id: unknown, scope: RowScope): Statement {
+    const params: unknown[] = [id]
+    const where = [`${this.#pk} = $1`, ...this.#scopeConditions(scope, params)]
+    const table = q(this.#resource.name)
+    const sql = this.#resource.softDelete
+      ? `update ${table} set deleted_at = now()${clause(where)} returning ${this.#columns}`
+      : `delete from ${table}${clause(where)} returning ${this.#columns}`
+    return { sql, params }
+  }
+
+  #scopeConditions(scope: RowScope, params: unknown[]): string[] {
+    const where: string[] = []
+    if (scope.tenant) {
+      params.push(scope.tenant.value)
+      where.push(`${q(scope.tenant.field)} = $${params.length}`)
+    }
+    if (scope.owner) {
+      params.push(scope.owner.value)
+      where.push(`${q(scope.owner.field)} = $${params.length}`)
+    }
+    if (this.#resource.softDelete) where.push('deleted_at is null')
+    return where
+  }
+
+  /** Rows after a cursor position, null sort values last, the primary key breaking ties. */
+  #after(column: string, descending: boolean, position: CursorPosition, params: unknown[]): string {
+    const field = findField(this.#resource, column)!
+    const pk = findField(this.#resource, this.#resource.primaryKey)!
+    const key = this.#param(pk, position.key, params)
+    const beyond = descending ? '<' : '>'
+    if (column === this.#resource.primaryKey) return `${this.#pk} ${beyond} ${key}`
+    const col = q(column)
+    if (position.value === null) return `(${col} is null and ${this.#pk} ${beyond} ${key})`
+    const value = this.#param(field, position.value, params)
+    return `(${col} ${beyond} ${value} or (${col} = ${value} and ${this.#pk} ${beyond} ${key}) or ${col} is null)`
+  }
+
+  /** A placeholder for a field's value; json goes wrapped, since postgres.js would send a bare array as a Postgres array. */
+  #param(field: FieldDefinition, value: unknown, params: unknown[]): string {
+    if (field.type === 'json' && value !== null) {
+      params.push({ v: value })
+      return `($${params.length}::jsonb->'v')`
+    }
+    params.push(value)
+    return `$${params.length}`
+  }
+}
+
+const clause = (where: readonly string[]) => (where.length === 0 ? '' : ` where ${where.join(' and ')}`)
+
+/** The sort column and direction; the primary key, ascending, without a sort. */
+function sortOf(sort: string | undefined, primaryKey: string): [string, boolean] {
+  if (!sort) return [primaryKey, false]
+  return sort.startsWith('-') ? [sort.slice(1), true] : [sort, false]
+}

@@ -1,0 +1,3 @@
+import { describeResourceRoutes } from './resource-routes-contract.ts'
+
+describeResourceRoutes('PGlite', async () => undefined)

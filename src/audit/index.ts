@@ -1,5 +1,6 @@
 export { type AuditModule, type AuditOptions, audit, auditSection } from './audit-module.ts'
 export { type AuditEntry, type AuditEvent, entryHash } from './entry.ts'
+export { auditChanges } from './resource-changes.ts'
 export { auditMigrations, genesisHash } from './schema.ts'
 export { type AuditQuery, AuditTrail, type AuditTrailOptions } from './trail.ts'
 export { type ChainCheck, verifyChain } from './verify.ts'

@@ -14,6 +14,8 @@ export interface ResourceChange {
   readonly actor?: string
   /** The tenant of the row, for tenant-scoped resources. */
   readonly tenant?: string
+  /** True when the resource lists this change in its `events`: hooks that publish events check it. */
+  readonly isDeclaredEvent: boolean
 }
 
 /**

@@ -87,6 +87,7 @@ function serveOne(
           ...change,
           id: written[pk],
           row: written,
+          isDeclaredEvent: resource.events.includes(change.type),
           ...(scope.actor ? { actor: scope.actor } : {}),
           ...(scope.tenant ? { tenant: scope.tenant.value } : {}),
         }

@@ -1,0 +1,29 @@
+import type { ResourceChangeHook } from '../resources/index.ts'
+import type { AuditModule } from './audit-module.ts'
+
+/**
+ * A resource change hook that appends every write through resource routes to the audit trail, in
+ * the write's transaction: `<resource>.<created|updated|deleted>` by the caller, on
+ * `<resource>/<id>`, with the changed field names (never their values: rows may hold personal
+ * data the trail would keep forever).
+ *
+ * @example
+ * ```ts
+ * serveResources(app, { database: data, resources, onChange: [auditChanges(auditing)] })
+ * ```
+ */
+export function auditChanges(module: AuditModule): ResourceChangeHook {
+  return (change, tx) =>
+    module.trail.append(
+      {
+        action: `${change.resource}.${change.type}`,
+        ...(change.actor ? { actor: change.actor } : {}),
+        subject: `${change.resource}/${String(change.id)}`,
+        data: {
+          ...(change.changed ? { changed: change.changed } : {}),
+          ...(change.tenant ? { tenant: change.tenant } : {}),
+        },
+      },
+      { tx },
+    )
+}

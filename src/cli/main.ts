@@ -3,6 +3,7 @@ import { isKeelError } from '../errors/index.ts'
 import { auditCommand } from './commands/audit.ts'
 import { configCommand, configHelp } from './commands/config.ts'
 import { flowsCommand } from './commands/flows.ts'
+import { jobsCommand } from './commands/jobs.ts'
 import { migrateCommand } from './commands/migrate.ts'
 import { type OpenApiFlags, openapiCommand, openapiHelp } from './commands/openapi.ts'
 import { validateCommand } from './commands/validate.ts'
@@ -18,6 +19,7 @@ Commands:
   openapi    write the app's OpenAPI 3.1 document
   flows      export flow schematics; report drift between two exports
   migrate    apply, roll back (--rollback) or list (--status) the app's migration files
+  jobs       list the job queues with their jobs by state (dead letters included)
   validate   check the resource files (resources/*.yaml), naming file, line and key of each issue
   audit      verify the audit trail's hash chain
 
@@ -80,6 +82,11 @@ export async function main(
       }
       case 'migrate': {
         const { text, code } = await migrateCommand(rest)
+        out.write(text)
+        return code
+      }
+      case 'jobs': {
+        const { text, code } = await jobsCommand(rest)
         out.write(text)
         return code
       }

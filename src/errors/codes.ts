@@ -61,6 +61,12 @@ export const KeelErrorCodes = {
   KEEL_FLOW_FAULT: 'a flow run ended with a typed fault (after compensating its completed steps)',
   KEEL_FLOW_DEAD: 'a flow run exhausted its retries and went to the dead-letter list',
   KEEL_FLOW_LEASE_LOST: 'another worker took over a run this worker was executing',
+  KEEL_JOB_INVALID_QUEUE: 'a job queue definition is malformed (bad name, option, schema or cron expression)',
+  KEEL_JOB_INVALID_DATA: 'job data does not match its queue schema',
+  KEEL_JOB_INVALID_OPTIONS: 'send or dead-letter options are malformed',
+  KEEL_JOB_UNKNOWN_QUEUE: 'a job names a queue the jobs module does not define',
+  KEEL_JOB_NOT_FOUND: 'no job (or no dead letter) has this id in this queue',
+  KEEL_JOB_INTERRUPTED: 'a job was stopped by shutdown or by its expiry before it finished; it is retried',
   KEEL_RESOURCE_INVALID: 'a resource file is invalid; every issue names its file, line, column and key',
   KEEL_RESOURCE_MIGRATION:
     'keel migrate generate cannot write the migration: one exists already, or a table it references has none',

@@ -75,6 +75,7 @@ export const KeelErrorCodes = {
   KEEL_AUDIT_BROKEN: 'the audit trail is damaged: its head row is missing or its chain does not verify',
   KEEL_WEBHOOK_SECRET:
     'a webhook secret or message id is malformed (not whsec_ base64, shorter than 16 bytes)',
+  KEEL_WEBHOOK_INVALID: 'a webhook subscription or event is malformed (URL, event names, subscription id)',
   KEEL_WEBHOOK_SIGNATURE:
     'an inbound webhook has a missing header, a timestamp outside the tolerance or no matching signature',
   KEEL_CLI_USAGE: 'a CLI command was called with bad arguments',

@@ -1,6 +1,8 @@
 export { type DeliveryAttempt, type DeliveryResult, deliverWebhook } from './deliver.ts'
 export { privateNetworks } from './private-networks.ts'
 export { type ReadWebhookOptions, type ReceivedWebhook, readWebhook } from './receive.ts'
+export { webhookChanges } from './resource-events.ts'
+export { webhookMigrations } from './schema.ts'
 export { generateWebhookSecret, secretKey } from './secret.ts'
 export {
   signWebhook,
@@ -9,3 +11,11 @@ export {
   type WebhookHeaders,
   type WebhookMessage,
 } from './signature.ts'
+export {
+  type WebhookDelivery,
+  type WebhookSubscription,
+  type WebhooksModule,
+  type WebhooksOptions,
+  webhooks,
+} from './webhooks-module.ts'
+export { webhooksSection } from './webhooks-section.ts'

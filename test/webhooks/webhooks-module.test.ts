@@ -1,0 +1,201 @@
+import { createServer, type IncomingHttpHeaders, type Server } from 'node:http'
+import type { AddressInfo } from 'node:net'
+import type { App } from 'keel/app'
+import { database } from 'keel/data'
+import { type JobsModule, jobs } from 'keel/jobs'
+import { verifyWebhook, type WebhookDelivery, type WebhooksModule, webhooks } from 'keel/webhooks'
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest'
+import { findSamples, parsePrometheusText } from '../support/prometheus-text.ts'
+import { testApp } from '../support/test-app.ts'
+
+interface Received {
+  path: string
+  headers: IncomingHttpHeaders
+  body: string
+}
+const received: Received[] = []
+const failuresLeft = new Map<string, number>()
+let receiver: Server
+let base: string
+
+beforeAll(async () => {
+  receiver = createServer((req, res) => {
+    let body = ''
+    req.on('data', (chunk: Buffer) => {
+      body += chunk
+    })
+    req.on('end', () => {
+      const path = req.url ?? ''
+      received.push({ path, headers: req.headers, body })
+      const left = failuresLeft.get(path) ?? 0
+      if (path === '/gone') res.writeHead(410)
+      else if (path === '/down' || left > 0) {
+        failuresLeft.set(path, left - 1)
+        res.writeHead(503)
+      } else res.writeHead(204)
+      res.end()
+    })
+  })
+  await new Promise<void>((resolve) => receiver.listen(0, '127.0.0.1', resolve))
+  base = `http://127.0.0.1:${(receiver.address() as AddressInfo).port}`
+})
+afterAll(() => new Promise((resolve) => receiver.close(resolve)))
+
+const running: App[] = []
+afterEach(async () => {
+  await Promise.all(running.splice(0).map((app) => app.stop()))
+})
+
+async function started(overrides: Record<string, unknown> = {}) {
+  const data = database({ migrations: false })
+  const hooks: WebhooksModule = webhooks({
+    database: data,
+    jobs: () => background,
+    retryLimit: 2,
+    retryDelaySeconds: 1,
+  })
+  const background: JobsModule = jobs({ database: data, queues: [hooks.queue] })
+  const { app } = testApp({
+    modules: [data, hooks, background],
+    overrides: { jobs: { pollingIntervalSeconds: 0.5, maintenanceIntervalSeconds: 1 }, ...overrides },
+  })
+  running.push(app)
+  const { url } = await app.start()
+  return { app, data, hooks, background, url }
+}
+
+/** Polls a subscription's deliveries until every one is out of `pending`. */
+async function settled(
+  hooks: WebhooksModule,
+  subscriptionId: string,
+  count: number,
+): Promise<WebhookDelivery[]> {
+  for (let i = 0; i < 300; i++) {
+    const deliveries = await hooks.deliveries(subscriptionId)
+    if (deliveries.length === count && deliveries.every((d) => d.status !== 'pending')) return deliveries
+    await new Promise((resolve) => setTimeout(resolve, 100))
+  }
+  throw new Error(
+    `deliveries of ${subscriptionId} did not settle: ${JSON.stringify(await hooks.deliveries(subscriptionId))}`,
+  )
+}
+
+describe('webhooks()', () => {
+  it('delivers a published event to each matching subscription, signed with its own secret', async () => {
+    const { hooks } = await started()
+    const created = await hooks.subscribe({ url: `${base}/created`, events: ['todos.created'] })
+    const all = await hooks.subscribe({ url: `${base}/all`, events: ['*'] })
+    const deleted = await hooks.subscribe({ url: `${base}/deleted`, events: ['todos.deleted'] })
+    expect(created.secret).toMatch(/^whsec_/)
+    expect(created.secret).not.toBe(all.secret)
+
+    const ids = await hooks.publish('todos.created', { id: 7, title: 'Milk' })
+    expect(ids).toHaveLength(2)
+    const [delivery] = await settled(hooks, created.id, 1)
+    expect(delivery).toMatchObject({
+      status: 'delivered',
+      attempts: 1,
+      lastStatus: 204,
+      event: 'todos.created',
+    })
+    await settled(hooks, all.id, 1)
+    expect(await hooks.deliveries(deleted.id)).toEqual([])
+
+    const request = received.find((r) => r.path === '/created')!
+    expect(verifyWebhook(request.headers, request.body, { secrets: [created.secret] }).id).toBe(delivery!.id)
+    expect(() => verifyWebhook(request.headers, request.body, { secrets: [all.secret] })).toThrow()
+    expect(JSON.parse(request.body)).toEqual({
+      type: 'todos.created',
+      timestamp: delivery!.createdAt.toISOString(),
+      data: { id: 7, title: 'Milk' },
+    })
+  })
+
+  it('retries a failing receiver with the same webhook-id until it answers', async () => {
+    const { hooks } = await started()
+    const flaky = await hooks.subscribe({ url: `${base}/flaky`, events: ['orders.paid'] })
+    failuresLeft.set('/flaky', 2)
+    const [id] = await hooks.publish('orders.paid', { order: 1 })
+    const [delivery] = await settled(hooks, flaky.id, 1)
+    expect(delivery).toMatchObject({ id, status: 'delivered', attempts: 3, lastStatus: 204, lastError: null })
+    const attempts = received.filter((r) => r.path === '/flaky')
+    expect(attempts.map((r) => r.headers['webhook-id'])).toEqual([id, id, id])
+  })
+
+  it('marks a delivery failed when retries run out, and leaves the job in the dead letters', async () => {
+    const { hooks, background, url } = await started()
+    const down = await hooks.subscribe({ url: `${base}/down`, events: ['orders.paid'] })
+    const [id] = await hooks.publish('orders.paid', { order: 2 })
+    const [delivery] = await settled(hooks, down.id, 1)
+    expect(delivery).toMatchObject({
+      id,
+      status: 'failed',
+      attempts: 3,
+      lastStatus: 503,
+      lastError: 'the receiver answered 503',
+    })
+    for (let i = 0; i < 50 && (await background.deadLetters.list(hooks.queue.name)).length === 0; i++) {
+      await new Promise((resolve) => setTimeout(resolve, 100))
+    }
+    expect((await background.deadLetters.list(hooks.queue.name)).map((letter) => letter.id)).toEqual([id])
+    const samples = parsePrometheusText(await (await fetch(`${url}/metrics`)).text())
+    expect(findSamples(samples, 'keel_webhook_attempts_total', { outcome: 'retry' })[0]?.value).toBe(2)
+    expect(findSamples(samples, 'keel_webhook_attempts_total', { outcome: 'failed' })[0]?.value).toBe(1)
+  })
+
+  it('disables a subscription whose receiver answers 410 Gone, and sends it nothing more', async () => {
+    const { hooks } = await started()
+    const gone = await hooks.subscribe({ url: `${base}/gone`, events: ['orders.paid'] })
+    await hooks.publish('orders.paid', { order: 3 })
+    expect((await settled(hooks, gone.id, 1))[0]).toMatchObject({ status: 'gone', attempts: 1 })
+    expect((await hooks.subscriptions()).find((s) => s.id === gone.id)).toMatchObject({
+      active: false,
+      disabledReason: 'the receiver answered 410 Gone',
+    })
+    expect(await hooks.publish('orders.paid', { order: 4 })).toEqual([])
+  })
+
+  it('publishes inside the caller’s transaction: a rollback leaves no delivery and sends nothing', async () => {
+    const { hooks, data } = await started()
+    const sub = await hooks.subscribe({ url: `${base}/tx`, events: ['orders.paid'] })
+    await expect(
+      data.db.transaction(async (tx) => {
+        await hooks.publish('orders.paid', { order: 5 }, { tx })
+        throw new Error('the order write failed')
+      }),
+    ).rejects.toThrow('the order write failed')
+    await data.db.transaction((tx) => hooks.publish('orders.paid', { order: 6 }, { tx }))
+    const deliveries = await settled(hooks, sub.id, 1)
+    expect(deliveries.map((d) => d.payload)).toEqual([{ order: 6 }])
+    expect(received.filter((r) => r.path === '/tx').map((r) => JSON.parse(r.body).data)).toEqual([
+      { order: 6 },
+    ])
+  })
+
+  it('refuses private addresses when webhooks.allowPrivateNetworks is false, recording why', async () => {
+    const { hooks } = await started({ webhooks: { allowPrivateNetworks: false } })
+    const sub = await hooks.subscribe({ url: `${base}/private`, events: ['orders.paid'] })
+    await hooks.publish('orders.paid', { order: 7 })
+    const [delivery] = await settled(hooks, sub.id, 1)
+    expect(delivery).toMatchObject({ status: 'failed', attempts: 3, lastStatus: null })
+    expect(delivery!.lastError).toBe('refused: 127.0.0.1 is a private or loopback address')
+    expect(received.filter((r) => r.path === '/private')).toEqual([])
+  })
+
+  it('refuses a malformed subscription or event, naming what is wrong', async () => {
+    const { hooks } = await started()
+    await expect(hooks.subscribe({ url: 'ftp://x', events: ['a'] })).rejects.toThrow(
+      'url must be http or https, not ftp:',
+    )
+    await expect(hooks.subscribe({ url: 'nope', events: ['a'] })).rejects.toThrow('url is not a URL: "nope"')
+    await expect(hooks.subscribe({ url: `${base}/x`, events: [] })).rejects.toThrow(
+      'events must be a non-empty list',
+    )
+    await expect(hooks.subscribe({ url: `${base}/x`, events: ['Todos Created'] })).rejects.toThrow(
+      '"Todos Created"',
+    )
+    await expect(hooks.publish('*', {})).rejects.toThrow('"*" is not an event name')
+    await expect(hooks.unsubscribe('42')).rejects.toThrow('expected a subscription id (a UUID), got "42"')
+    expect(await hooks.unsubscribe('00000000-0000-4000-8000-000000000000')).toBe(false)
+  })
+})

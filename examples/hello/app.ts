@@ -3,7 +3,7 @@ import { apiKeyAuth, compress, cors, hashApiKey, rateLimit, requireRoles, securi
 
 /**
  * The hello showcase: typed routes, an API-key protected admin group, the production guards,
- * a custom health check, and the generated API reference at /docs. `npm start` runs it on the
+ * a custom health check, and the generated API reference at /docs. `npm run start:hello` runs it on the
  * embedded defaults; keel.yaml beside it holds its configuration and a prod profile.
  */
 const helloConfig = defineConfigSection('hello', {

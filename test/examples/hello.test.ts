@@ -5,7 +5,7 @@ import { afterEach, describe, expect, it } from 'vitest'
 import { freePort } from '../support/free-port.ts'
 import { cleanEnv, type HttpResult, httpGet } from '../support/service-process.ts'
 
-// The README's `npm start`, run for real: npm → tsx → node examples/hello/main.ts. npm and tsx
+// `npm run start:hello`, run for real: npm → tsx → node examples/hello/main.ts. npm and tsx
 // spawn children, so the test starts npm as the leader of a new process group and signals that
 // group (and only it) by its PID.
 
@@ -64,10 +64,10 @@ async function getOk(
 }
 
 describe('examples/hello', () => {
-  it('`npm start` serves /hello/:name and /ready, and the whole process group exits on SIGTERM', async () => {
+  it('`npm run start:hello` serves /hello/:name and /ready, and the whole process group exits on SIGTERM', async () => {
     const port = await freePort()
     let output = ''
-    const child = spawn(npm, ['start'], {
+    const child = spawn(npm, ['run', 'start:hello'], {
       cwd: repoRoot,
       env: { ...cleanEnv(), PORT: String(port) },
       detached: true,

@@ -1,0 +1,3 @@
+import { runApp } from 'keel'
+
+await runApp(() => import('./app.ts'))

@@ -243,7 +243,8 @@ function lookUp(name: string, path: PathSegment[], context: EndpointContext, iss
 
 /**
  * The fields create or update accept. Without `input`, every field a client may write: not
- * generated, not the tenant (set from the token), and for update not the primary key.
+ * generated, not the tenant (set from the token), not the owner (the caller's subject: were it
+ * input, a caller could hand a row to someone else), and for update not the primary key.
  */
 function parseInput(
   kind: 'create' | 'update',
@@ -253,7 +254,10 @@ function parseInput(
   issues: IssueCollector,
 ): readonly string[] {
   const writable = (field: FieldDefinition) =>
-    field.generated === undefined && field.name !== context.tenant && (kind === 'create' || !field.primary)
+    field.generated === undefined &&
+    field.name !== context.tenant &&
+    field.name !== context.owner &&
+    (kind === 'create' || !field.primary)
   let input: string[]
   if (raw === undefined) {
     input = context.fields.filter(writable).map((field) => field.name)
@@ -269,6 +273,12 @@ function parseInput(
         issues.add(
           at,
           `${value} is the tenant field, set from the caller's token`,
+          `remove it from ${kind}.input`,
+        )
+      else if (field.name === context.owner)
+        issues.add(
+          at,
+          `${value} is the owner field, set to the caller's subject: as input, a caller could give a row to someone else`,
           `remove it from ${kind}.input`,
         )
       else if (kind === 'update' && field.primary)

@@ -101,7 +101,7 @@ describe('parseResource on a valid file', () => {
       auth: { isPublic: false, roles: ['admin'], allowsOwner: true },
       cache: { ttlSeconds: 30 },
     })
-    expect(todos.endpoints.create?.input).toEqual(['title', 'done', 'priority', 'due', 'owner_id'])
+    expect(todos.endpoints.create?.input).toEqual(['title', 'done', 'priority', 'due'])
     expect(todos.endpoints.update?.input).toEqual(['title', 'done', 'priority', 'due'])
     expect(todos.endpoints.delete).toEqual({
       kind: 'delete',

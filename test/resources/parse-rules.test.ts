@@ -469,6 +469,15 @@ describe('resource file rules: endpoints', () => {
       path: 'endpoints.update.input[0]',
       message: "name is the tenant field, set from the caller's token",
     })
+    const owner = withName(
+      '{ type: string, required: true }',
+      'owner: name\nendpoints:\n  create: { auth: [member], input: [name] }\n',
+    )
+    expect(onlyIssue(owner)).toMatchObject({
+      path: 'endpoints.create.input[0]',
+      message:
+        "name is the owner field, set to the caller's subject: as input, a caller could give a row to someone else",
+    })
   })
 
   it('refuses a create input that leaves out a required field without a default', () => {

@@ -53,7 +53,7 @@ describe('resourceSchemas: row', () => {
 })
 
 describe('resourceSchemas: create and update', () => {
-  it('requires what create needs: title; owner_id falls back to the caller', () => {
+  it('requires what create needs: title; owner_id is the caller, never input', () => {
     expect(accepts(todos.create, { title: 'Write docs' })).toBe(true)
     expect(todos.create?.required).toEqual(['title'])
     expect(
@@ -62,9 +62,9 @@ describe('resourceSchemas: create and update', () => {
         done: true,
         priority: 'high',
         due: '2025-03-01',
-        owner_id: uuid,
       }),
     ).toBe(true)
+    expect(accepts(todos.create, { title: 'Write docs', owner_id: uuid })).toBe(false)
     expect(accepts(todos.create, {})).toBe(false)
   })
 

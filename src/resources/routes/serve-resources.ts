@@ -211,9 +211,16 @@ function serveOne(
       },
       async (ctx) => {
         const scope = scopeFor(resource, create.auth, ctx.principal)
+        if (resource.owner && scope.actor === undefined) {
+          throw new HttpError(
+            401,
+            'KEEL_UNAUTHORIZED',
+            `${resource.name}: a row's owner is its creator, who must sign in`,
+          )
+        }
         const values = ctx.body as Record<string, unknown>
         rejectUndeclared(values, body, 'body', resource.name)
-        const row = await write(statements.insert(values, scope, scope.actor), scope, { type: 'created' })
+        const row = await write(statements.insert(values, scope), scope, { type: 'created' })
         ctx.status = 201
         ctx.res.setHeader('location', `${base}/${encodeURIComponent(String(row![pk]))}`)
         return row as never

@@ -82,14 +82,11 @@ export class ResourceStatements {
     return { sql: `select ${this.#columns} from ${q(this.#resource.name)}${clause(where)}`, params }
   }
 
-  /** Inserts `values`; the tenant and owner fields come from the scope, never from the body. */
-  insert(values: Readonly<Record<string, unknown>>, scope: RowScope, ownerDefault?: string): Statement {
+  /** Inserts `values`; the tenant field comes from the scope and the owner field is the caller, never the body. */
+  insert(values: Readonly<Record<string, unknown>>, scope: RowScope): Statement {
     const row: Record<string, unknown> = { ...values }
     if (scope.tenant) row[scope.tenant.field] = scope.tenant.value
-    if (scope.owner) row[scope.owner.field] = scope.owner.value
-    else if (ownerDefault !== undefined && this.#resource.owner && row[this.#resource.owner] == null) {
-      row[this.#resource.owner] = ownerDefault
-    }
+    if (this.#resource.owner && scope.actor !== undefined) row[this.#resource.owner] = scope.actor
     const params: unknown[] = []
     const names = Object.keys(row)
     const placeholders = names.map((name) => this.#param(findField(this.#resource, name)!, row[name], params))

@@ -65,6 +65,7 @@ export function serveAuth(app: App, options: AuthRoutesOptions): void {
       '/register',
       {
         summary: 'Create an account (role member)',
+        problems: [409],
         body: Type.Object({ email: Email, password: Password }),
         response: { 201: Type.Object({ id: Type.String({ format: 'uuid' }), email: Type.String() }) },
       },
@@ -94,6 +95,7 @@ export function serveAuth(app: App, options: AuthRoutesOptions): void {
       '/login',
       {
         summary: 'Exchange email and password for an access token and a refresh token',
+        problems: [401],
         body: Type.Object({ email: Email, password: Type.String({ minLength: 1, maxLength: 128 }) }),
         response: { 200: Tokens },
       },
@@ -130,6 +132,7 @@ export function serveAuth(app: App, options: AuthRoutesOptions): void {
       '/refresh',
       {
         summary: 'Rotate a refresh token: the next pair; the token sent stops working',
+        problems: [401],
         body: Type.Object({ refreshToken: Type.String({ minLength: 1, maxLength: 512 }) }),
         response: { 200: Tokens },
       },

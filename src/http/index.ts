@@ -87,6 +87,7 @@ export { isJsonContentType, readBodyText, readJsonBody } from './read-body.ts'
 export type { HttpMethod, RequestContext, RouteDefinition, RouteHandler } from './route.ts'
 export { type GroupOptions, RouteBuilder, RouteGroup, type RouteScope } from './route-builder.ts'
 export type {
+  DocumentedProblemStatus,
   ResponseBody,
   RouteInfo,
   RouteOptions,

@@ -30,7 +30,16 @@ export interface RouteInfo {
   allowUnknown?: { query?: boolean; body?: boolean }
   /** Largest accepted body. Default: `http.bodyLimitBytes`. */
   bodyLimitBytes?: number
+  /**
+   * Error statuses the handler itself answers (by throwing an `HttpError`), for OpenAPI: each is
+   * documented as problem details. Keel documents on its own what validation, guards and path
+   * parameters answer.
+   */
+  problems?: readonly DocumentedProblemStatus[]
 }
+
+/** Statuses a route can declare in `problems`. */
+export type DocumentedProblemStatus = 400 | 401 | 403 | 404 | 409 | 410 | 422 | 429 | 503
 
 /** Options of a typed route: its schemas and its info. */
 export type RouteOptions<S extends RouteSchema = RouteSchema> = S & RouteInfo

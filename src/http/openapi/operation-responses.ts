@@ -1,4 +1,5 @@
 import { STATUS_CODES } from 'node:http'
+import type { DocumentedProblemStatus } from '../route-schema.ts'
 import type { OperationEntry } from './operation-entries.ts'
 import type { ProblemResponseName } from './problem-responses.ts'
 import type { SchemaComponents } from './schema-components.ts'
@@ -57,10 +58,27 @@ function problemStatuses(entry: OperationEntry): Map<number, ProblemResponseName
   if (pathParams.length > 0) statuses.set(404, 'NotFound')
   if (schema?.body || effects.statuses.has(413)) statuses.set(413, 'ContentTooLarge')
   if (schema?.body) statuses.set(415, 'UnsupportedMediaType')
+  for (const status of schema?.problems ?? []) {
+    const name = declaredProblems[status]
+    if (!statuses.has(status)) statuses.set(status, name)
+  }
   if (effects.statuses.has(429)) statuses.set(429, 'TooManyRequests')
   statuses.set(500, 'InternalError')
   // Routes that are not internal answer 503 while the app starts.
   if (!route.internal) statuses.set(503, 'ServiceUnavailable')
   if (effects.statuses.has(504)) statuses.set(504, 'GatewayTimeout')
   return statuses
+}
+
+/** The response component of each status a route may declare in `problems`. */
+const declaredProblems: Readonly<Record<DocumentedProblemStatus, ProblemResponseName>> = {
+  400: 'BadRequest',
+  401: 'Unauthorized',
+  403: 'Forbidden',
+  404: 'NotFound',
+  409: 'Conflict',
+  410: 'Gone',
+  422: 'UnprocessableContent',
+  429: 'TooManyRequests',
+  503: 'ServiceUnavailable',
 }

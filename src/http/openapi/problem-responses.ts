@@ -90,6 +90,11 @@ export const problemResponses = {
     'The credentials lack a role or scope the route requires, or the client address is not allowed (KEEL_FORBIDDEN).',
   ),
   NotFound: problem('Nothing exists at this path (KEEL_NOT_FOUND).'),
+  Conflict: problem('The request conflicts with the current state of the resource (KEEL_CONFLICT).'),
+  Gone: problem('What the request names existed once and is gone for good.'),
+  UnprocessableContent: problem(
+    'The request is well-formed but cannot be applied: an undeclared field, a reference to something missing, a rule it breaks (KEEL_UNPROCESSABLE).',
+  ),
   MethodNotAllowed: problem(
     'The path exists, but not for this method (KEEL_METHOD_NOT_ALLOWED); `Allow` lists the methods it has.',
     undefined,

@@ -1,3 +1,4 @@
+import type { Guard } from '../../http/guard.ts'
 import { HttpError } from '../../http/http-error.ts'
 import type { Principal } from '../../http/principal.ts'
 import type { EndpointAuth, ResourceDefinition } from '../definition.ts'
@@ -60,4 +61,25 @@ function tenantOf(resource: ResourceDefinition, principal: Principal): { field: 
     )
   }
   return { field, value: String(value) }
+}
+
+/**
+ * Refuses a request without a principal (401) before the handler runs. Named `auth.require`, so
+ * OpenAPI documents the operation as needing credentials even when the auth guard before it is
+ * optional (`required: false`, for the resource's public endpoints).
+ */
+export const signedIn: Guard = {
+  name: 'auth.require',
+  handle(ctx, next) {
+    if (!ctx.principal) {
+      throw new HttpError(
+        401,
+        'KEEL_UNAUTHORIZED',
+        'this endpoint needs credentials',
+        {},
+        { 'www-authenticate': 'Bearer' },
+      )
+    }
+    return next()
+  },
 }

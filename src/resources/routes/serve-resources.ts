@@ -3,9 +3,9 @@ import type { App } from '../../app/index.ts'
 import type { DatabaseModule } from '../../data/index.ts'
 import { HttpError } from '../../http/http-error.ts'
 import type { Guard, RequestContext } from '../../http/index.ts'
-import type { ResourceDefinition } from '../definition.ts'
+import type { EndpointAuth, ResourceDefinition } from '../definition.ts'
 import { resourceSchemas } from '../to-typebox.ts'
-import { type RowScope, scopeFor } from './access.ts'
+import { type RowScope, scopeFor, signedIn } from './access.ts'
 import { decodeCursor } from './cursor.ts'
 import { constraintProblem } from './database-errors.ts'
 import type { ResourceChange, ResourceChangeHook } from './resource-change.ts'
@@ -70,7 +70,7 @@ function serveOne(
   const { list, get, create, update } = resource.endpoints
   const remove = resource.endpoints.delete
   const tags = [resource.name]
-  const guards = options.guards ?? []
+  const guardsOf = (auth: EndpointAuth) => [...(options.guards ?? []), ...(auth.isPublic ? [] : [signedIn])]
 
   /** Runs a write and its hooks in one transaction, then drops the resource's cached answers. */
   const write = async (
@@ -140,7 +140,8 @@ function serveOne(
       {
         summary: `List ${resource.name}`,
         tags,
-        guards,
+        guards: guardsOf(list.auth),
+        problems: [403, 422],
         query: open(query),
         allowUnknown: { query: true },
         response: { 200: page },
@@ -180,7 +181,8 @@ function serveOne(
       {
         summary: `Get one ${resource.name} row`,
         tags,
-        guards,
+        guards: guardsOf(get.auth),
+        problems: [403],
         params: schemas.params,
         response: { 200: schemas.row },
       },
@@ -204,7 +206,8 @@ function serveOne(
       {
         summary: `Create a ${resource.name} row`,
         tags,
-        guards,
+        guards: guardsOf(create.auth),
+        problems: [403, 409, 422],
         body: open(body),
         allowUnknown: { body: true },
         response: { 201: schemas.row },
@@ -235,7 +238,8 @@ function serveOne(
       {
         summary: `Change fields of a ${resource.name} row`,
         tags,
-        guards,
+        guards: guardsOf(update.auth),
+        problems: [403, 409, 422],
         params: schemas.params,
         body: open(body),
         allowUnknown: { body: true },
@@ -259,7 +263,14 @@ function serveOne(
   if (remove) {
     app.delete(
       item,
-      { summary: `Delete a ${resource.name} row`, tags, guards, params: schemas.params },
+      {
+        summary: `Delete a ${resource.name} row`,
+        tags,
+        guards: guardsOf(remove.auth),
+        problems: [403, 409],
+        params: schemas.params,
+        response: { 204: Type.Null({ description: 'Deleted' }) },
+      },
       async (ctx) => {
         const scope = scopeFor(resource, remove.auth, ctx.principal)
         const id = (ctx.params as Record<string, unknown>)[pk]

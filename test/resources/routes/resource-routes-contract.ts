@@ -1,3 +1,4 @@
+import { Validator } from '@seriousme/openapi-schema-validator'
 import type { App } from 'keel/app'
 import { database } from 'keel/data'
 import { jwtAuth } from 'keel/http'
@@ -308,6 +309,29 @@ export function describeResourceRoutes(name: string, databaseUrl: () => Promise<
       fail = true
       expect((await alice('POST', '/v1/todos', { title: 'never stored' })).status).toBe(500)
       expect(await data.db.query(`select id from todos where title = 'never stored'`)).toEqual([])
+    })
+
+    it('documents each endpoint in a valid OpenAPI document: credentials, problems, 204 on delete', async () => {
+      const { as } = await served()
+      const { body: document } = await as(undefined)('GET', '/openapi.json')
+      const result = await new Validator().validate(structuredClone(document) as never)
+      expect(result.errors ?? []).toEqual([])
+      const paths = document.paths as Record<string, Record<string, Json>>
+      const list = paths['/v1/todos']!.get!
+      // Non-public: a token is required (no empty alternative), even though jwtAuth is optional.
+      expect(list.security).toEqual([{ bearerAuth: [] }])
+      expect(Object.keys(list.responses as Json)).toEqual(
+        expect.arrayContaining(['200', '401', '403', '422']),
+      )
+      const create = paths['/v1/todos']!.post!
+      expect(Object.keys(create.responses as Json)).toEqual(
+        expect.arrayContaining(['201', '400', '409', '422']),
+      )
+      const remove = paths['/v1/todos/{id}']!.delete!
+      expect((remove.responses as Record<string, Json>)['204']).toEqual({ description: 'Deleted' })
+      expect(remove.responses).not.toHaveProperty('200')
+      // Public: the token is optional.
+      expect(paths['/v2/notes']!.get!.security).toEqual([{ bearerAuth: [] }, {}])
     })
 
     it('serves a public resource without a token, paging by offset under its version', async () => {

@@ -46,8 +46,8 @@ const here = import.meta.dirname
  */
 export async function createTodoApp(options: CreateAppOptions = {}): Promise<App> {
   const resources = await loadResources(join(here, 'resources'))
-  // Migrations by absolute path: a test's app root (a temp dir) has none. Applied on start in
-  // the dev and test profiles; in prod run `keel migrate` once per deploy instead.
+  // The example's own migrations, wherever the app root is (tests give a temp one). Applied on
+  // start in the dev and test profiles; in prod run `keel migrate` once per deploy.
   const data = database({ migrations: join(here, 'migrations') })
   const auditing = audit({ database: data })
   const example: KeelModule = {

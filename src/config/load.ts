@@ -1,5 +1,5 @@
 import { readFileSync } from 'node:fs'
-import { isAbsolute, join, relative } from 'node:path'
+import { isAbsolute, join, relative, resolve } from 'node:path'
 import { type TObject, type TSchema, Type } from '@sinclair/typebox'
 import { Value } from '@sinclair/typebox/value'
 import { ConfigError, type ConfigIssue } from './config-error.ts'
@@ -46,6 +46,8 @@ export interface LoadedConfig<T = KernelConfig> {
   readonly profile: string
   /** Absolute path of the config file, when one was read. */
   readonly file?: string
+  /** The service root the file was looked for in (absolute): relative paths of modules resolve from it. */
+  readonly root: string
   readonly schema: TObject
   sourceOf(key: string): ValueSource | undefined
   /** Every leaf value with its source, sorted by key. */
@@ -135,6 +137,7 @@ export function loadConfig<T = KernelConfig & Record<string, unknown>>(
     values: value as T,
     profile,
     file: file ? filePath : undefined,
+    root: resolve(root),
     schema,
     sourceOf,
     entries: () =>

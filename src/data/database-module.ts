@@ -1,5 +1,5 @@
 import { existsSync } from 'node:fs'
-import { dirname, resolve } from 'node:path'
+import { resolve } from 'node:path'
 import { Type } from '@sinclair/typebox'
 import type { App, KeelModule, ModuleDescription } from '../app/index.ts'
 import { defineConfigSection } from '../config/index.ts'
@@ -64,7 +64,7 @@ export interface DatabaseOptions {
   /**
    * Directory of migration files ({@link readMigrationFiles}) applied on start when
    * `data.migrateOnStart` allows it (by default in the dev and test profiles only). Relative to
-   * the app root (the directory of keel.yaml, else the working directory). Default: `migrations`
+   * the service root (createApp's `root`, else the working directory). Default: `migrations`
    * there, when it exists. `false` never migrates.
    */
   migrations?: string | false
@@ -166,8 +166,7 @@ async function migrateOnStart(
 ): Promise<void> {
   if (option === false) return
   if (!(enabled ?? ['dev', 'test'].includes(app.config.profile))) return
-  const root = app.config.file ? dirname(app.config.file) : process.cwd()
-  const dir = resolve(root, option ?? 'migrations')
+  const dir = resolve(app.config.root, option ?? 'migrations')
   if (option === undefined && !existsSync(dir)) return
   const { applied } = await migrate(db, appMigrationScope, await readMigrationFiles(dir))
   if (applied.length > 0) log.info({ applied, dir }, `applied ${applied.length} migration(s)`)

@@ -1,4 +1,4 @@
-import { mkdtempSync, writeFileSync } from 'node:fs'
+import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import type { App } from 'keel/app'
@@ -201,6 +201,17 @@ describe('database() with migration files', () => {
     expect(await inTest.data.db.query('select id from keel_migrations')).toEqual([{ id: '0001_notes' }])
     expect(await inProd.data.db.query(`select to_regclass('notes')::text as name`)).toEqual([{ name: null }])
     expect(await opted.data.db.query('select id from keel_migrations')).toEqual([{ id: '0001_notes' }])
+  })
+
+  it('finds migrations/ in the service root createApp was given, not in the working directory', async () => {
+    const root = mkdtempSync(join(tmpdir(), 'keel-module-root-'))
+    mkdirSync(join(root, 'migrations'))
+    writeFileSync(join(root, 'migrations', '0001_notes.sql'), notes['0001_notes.sql'])
+    const data = database()
+    const { app } = testApp({ root, modules: [data], profile: 'test' })
+    apps.push(app)
+    await app.start()
+    expect(await data.db.query('select id from keel_migrations')).toEqual([{ id: '0001_notes' }])
   })
 
   it('fails start with the migration error, naming the file', async () => {

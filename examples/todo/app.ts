@@ -12,10 +12,13 @@ import {
 import { audit, auditChanges } from 'keel/audit'
 import { database } from 'keel/data'
 import { jwtAuth, rateLimit, securityHeaders } from 'keel/http'
-import { loadResources, type ResourceChangeHook, serveResources } from 'keel/resources'
+import { jobs } from 'keel/jobs'
+import { loadResources, serveResources } from 'keel/resources'
+import { webhookChanges, webhooks } from 'keel/webhooks'
 import { serveAuth } from './auth-routes.ts'
 import { decoyHash } from './passwords.ts'
 import { Sessions, tokenAudience, tokenIssuer } from './sessions.ts'
+import { serveWebhookAdmin } from './webhook-routes.ts'
 
 /**
  * The todo example, Keel's showcase: accounts with scrypt-hashed passwords, short-lived JWT
@@ -30,6 +33,11 @@ const todoConfig = defineConfigSection('todo', {
   jwtSecret: Secret({ default: '', description: 'HS256 key of the access tokens, at least 32 bytes' }),
   accessTokenTtlSeconds: Type.Integer({ minimum: 60, maximum: 86_400, default: 900 }),
   refreshTokenTtlSeconds: Type.Integer({ minimum: 300, default: 2_592_000 }),
+  // Guards the operator routes (webhook subscriptions); keel.yaml gives a demo key, prod needs one.
+  adminKey: Secret({
+    default: '',
+    description: 'API key of the /admin routes (x-api-key); empty turns them off',
+  }),
   authRequestsPerMinute: Type.Integer({
     minimum: 1,
     default: 20,
@@ -50,6 +58,9 @@ export async function createTodoApp(options: CreateAppOptions = {}): Promise<App
   // start in the dev and test profiles; in prod run `keel migrate` once per deploy.
   const data = database({ migrations: join(here, 'migrations') })
   const auditing = audit({ database: data })
+  // Webhook deliveries are jobs; the jobs module runs the webhooks module's queue.
+  const hooks = webhooks({ database: data, jobs: () => background })
+  const background = jobs({ database: data, queues: [hooks.queue] })
   const example: KeelModule = {
     name: 'todo',
     config: todoConfig,
@@ -60,7 +71,7 @@ export async function createTodoApp(options: CreateAppOptions = {}): Promise<App
       await decoyHash()
     },
   }
-  const app = createApp({ root: here, ...options, modules: [data, auditing, example] })
+  const app = createApp({ root: here, ...options, modules: [data, auditing, hooks, background, example] })
   const config = app.section(todoConfig)
   if (Buffer.byteLength(config.jwtSecret) < 32) {
     throw new KeelError(
@@ -90,19 +101,16 @@ export async function createTodoApp(options: CreateAppOptions = {}): Promise<App
     meGuards: [bearer(true)],
   })
 
-  // WEBHOOK SEAM: webhook delivery on todo creation goes here, as hooks run after the audit
-  // entry in the write's transaction (enqueue the delivery with `tx`, so it commits with the row).
-  // Not built yet; the array stays empty until then.
-  const todoWebhooks: ResourceChangeHook[] = []
-
   serveResources(app, {
     database: data,
     resources,
     // Optional here: each endpoint's `auth` rule answers 401 without a token, and knows the owner.
     guards: [bearer(false)],
     // Every todo write is audited in its own transaction: the entry commits with the row or not at all.
-    onChange: [auditChanges(auditing), ...todoWebhooks],
+    // …and published to webhook subscribers (todos.created, …) in the same transaction.
+    onChange: [auditChanges(auditing), webhookChanges(hooks)],
   })
+  if (config.adminKey) serveWebhookAdmin(app, hooks, config.adminKey)
   return app
 }
 

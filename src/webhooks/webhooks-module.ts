@@ -28,7 +28,7 @@ export interface WebhookSubscription {
   readonly id: string
   readonly url: string
   /** Event names (`todos.created`), or `*` for every event. */
-  readonly events: readonly string[]
+  readonly events: string[]
   readonly active: boolean
   /** Why delivery stopped (`the receiver answered 410 Gone`), when inactive. */
   readonly disabledReason: string | null

@@ -1,9 +1,12 @@
 import { mkdtempSync, rmSync } from 'node:fs'
+import { createServer, type IncomingHttpHeaders } from 'node:http'
+import type { AddressInfo } from 'node:net'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import type { App } from 'keel/app'
 import { AuditTrail } from 'keel/audit'
 import { openDb } from 'keel/data'
+import { verifyWebhook } from 'keel/webhooks'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { createTodoApp } from '../../examples/todo/app.ts'
 import { freePort } from '../support/free-port.ts'
@@ -16,6 +19,7 @@ import { httpGet, startService, waitForReady } from '../support/service-process.
 
 const repoRoot = join(import.meta.dirname, '..', '..')
 const jwtSecret = 'test-todo-jwt-secret-of-at-least-32-bytes'
+const adminKey = 'keel_test_todo_admin_key'
 const authLimit = 10
 const root = mkdtempSync(join(tmpdir(), 'keel-todo-'))
 const dataDir = join(root, 'db')
@@ -34,7 +38,8 @@ beforeAll(async () => {
       data: { dataDir },
       // Clients are told apart by X-Forwarded-For, so each test counts against its own limit.
       http: { trustProxy: ['127.0.0.1'] },
-      todo: { jwtSecret, authRequestsPerMinute: authLimit },
+      todo: { jwtSecret, authRequestsPerMinute: authLimit, adminKey },
+      jobs: { pollingIntervalSeconds: 0.5 },
     },
   })
   base = (await app.start()).url
@@ -397,6 +402,61 @@ describe('examples/todo: refresh tokens', () => {
     })
     expect(rotated.status).toBe(200)
     keep(rotated.body as unknown as Tokens)
+  })
+})
+
+describe('examples/todo: webhooks', () => {
+  it('delivers todos.created, signed, to a URL an operator subscribed with the admin key', async () => {
+    const received: { headers: IncomingHttpHeaders; body: string }[] = []
+    const receiver = createServer((req, res) => {
+      let body = ''
+      req.on('data', (chunk: Buffer) => {
+        body += chunk
+      })
+      req.on('end', () => {
+        received.push({ headers: req.headers, body })
+        res.writeHead(204).end()
+      })
+    })
+    await new Promise<void>((resolve) => receiver.listen(0, '127.0.0.1', resolve))
+    try {
+      const url = `http://127.0.0.1:${(receiver.address() as AddressInfo).port}/hooks`
+      const refused = await call('POST', '/admin/webhooks', { body: { url, events: ['todos.created'] } })
+      expect(refused.status).toBe(401)
+      const subscribed = await fetch(`${base}/admin/webhooks`, {
+        method: 'POST',
+        headers: { 'x-api-key': adminKey, 'content-type': 'application/json', 'x-forwarded-for': newIp() },
+        body: JSON.stringify({ url, events: ['todos.created'] }),
+      })
+      expect(subscribed.status).toBe(201)
+      const subscription = (await subscribed.json()) as { id: string; secret: string }
+      expect(subscription.secret).toMatch(/^whsec_/)
+
+      const erin = await signUp('erin@example.com', 'erin has a long password')
+      const created = await call('POST', '/v1/todos', {
+        token: erin.tokens.accessToken,
+        body: { title: 'Hooked' },
+      })
+      expect(created.status).toBe(201)
+      for (let i = 0; i < 150 && received.length === 0; i++) await new Promise((r) => setTimeout(r, 100))
+      expect(received).toHaveLength(1)
+      const [delivery] = received
+      expect(verifyWebhook(delivery!.headers, delivery!.body, { secrets: [subscription.secret] }).id).toMatch(
+        /^[0-9a-f-]{36}$/,
+      )
+      expect(JSON.parse(delivery!.body)).toMatchObject({
+        type: 'todos.created',
+        data: { id: created.body.id, title: 'Hooked', owner_id: erin.id },
+      })
+      const deliveries = await fetch(`${base}/admin/webhooks/${subscription.id}/deliveries`, {
+        headers: { 'x-api-key': adminKey, 'x-forwarded-for': newIp() },
+      })
+      expect(await deliveries.json()).toMatchObject([
+        { event: 'todos.created', status: 'delivered', attempts: 1 },
+      ])
+    } finally {
+      await new Promise((resolve) => receiver.close(resolve))
+    }
   })
 })
 

@@ -1,0 +1,21 @@
+// Keel serving bench/resources/items.yaml from PostgreSQL: GET /v1/items/:id and GET /v1/items.
+// Started by run.ts with DATABASE_URL (a schema of its own in search_path) and PORT.
+import { join } from 'node:path'
+import { createApp } from 'keel/app'
+import { database } from 'keel/data'
+import { loadResources, serveResources } from 'keel/resources'
+
+const data = database({ migrations: false })
+const app = createApp({
+  root: import.meta.dirname,
+  modules: [data],
+  overrides: {
+    server: { port: Number(process.env.PORT), host: '127.0.0.1' },
+    log: { level: 'warn' },
+    data: { poolSize: 10 },
+  },
+})
+serveResources(app, { database: data, resources: await loadResources(join(import.meta.dirname)) })
+await app.start()
+process.send?.('ready')
+process.on('SIGTERM', () => void app.stop().then(() => process.exit(0)))

@@ -18,7 +18,15 @@ import { type InjectOptions, type InjectResponse, injectRequest } from '../http/
 import { openApiRoutes } from '../http/openapi/routes.ts'
 import type { RouteDefinition } from '../http/route.ts'
 import { RouteBuilder, type RouteScope } from '../http/route-builder.ts'
+import type { RouteSchema } from '../http/route-schema.ts'
 import { Router } from '../http/router.ts'
+import {
+  type AnyTypedRoute,
+  type RouteInput,
+  type RouteResponse,
+  routeResponse,
+  routeTarget,
+} from '../http/typed-route-ref.ts'
 import { WebSocketEndpoints, type WebSocketHandler, type WebSocketRouteOptions } from '../http/websocket.ts'
 import { createLogger, type KeelLogger, type Logger } from '../log/index.ts'
 import {
@@ -69,6 +77,7 @@ export class App extends RouteBuilder {
   readonly #lifecycle = new Lifecycle()
   readonly #router = new Router()
   readonly #modules: KeelModule[] = []
+  readonly #routePaths = new WeakMap<object, string>()
   readonly #guards: Guard[] = []
   readonly #started: KeelModule[] = []
   readonly #server: HttpServer
@@ -195,12 +204,6 @@ export class App extends RouteBuilder {
     return this
   }
 
-  /** Adds a route definition as is. The verbs (`get`, `post`, …) and groups build on this. */
-  route(definition: RouteDefinition): this {
-    this.addRoute(definition)
-    return this
-  }
-
   /**
    * A WebSocket route on the app's HTTP server. The upgrade request goes through the app-wide
    * guards and `options.guards` (a guard that throws answers with its status, nothing upgraded);
@@ -254,6 +257,7 @@ export class App extends RouteBuilder {
 
   protected addRoute(definition: RouteDefinition): void {
     this.#assertState('created', 'add a route')
+    if (definition.ref) this.#routePaths.set(definition.ref, definition.path)
     const lifecycle = this.#lifecycle
     const handler = definition.handler
     // Requests that arrive while modules are still starting get 503 instead of a half-built app.
@@ -393,13 +397,54 @@ export class App extends RouteBuilder {
    * res.json() // { id: 1, name: 'Ada' }
    * ```
    */
-  inject(options: InjectOptions | string): Promise<InjectResponse> {
+  inject(options: InjectOptions | string): Promise<InjectResponse>
+  /**
+   * Sends a request to a route registered with `app.route(route)`: `input` (params, query, body,
+   * headers) and the response are typed by the route's schemas. Narrow the response with
+   * `isDeclared`, then `status`.
+   *
+   * @example
+   * ```ts
+   * const res = await app.inject(getUser, { params: { id: 42 } })
+   * if (res.isDeclared && res.status === 200) expect(res.body.name).toBe('Ada')
+   * ```
+   */
+  inject<R extends AnyTypedRoute>(
+    route: R,
+    input: RouteInput<R['schema']>,
+  ): Promise<RouteResponse<R['schema']>>
+  inject(target: InjectOptions | string | AnyTypedRoute, input?: RouteInput<RouteSchema>): Promise<unknown> {
     if (this.state === 'stopped' || this.state === 'draining') {
       return Promise.reject(
         new KeelError('KEEL_APP_STATE', `cannot inject a request: the app is ${this.state}`),
       )
     }
-    return injectRequest(this.#server.handle, options)
+    if (typeof target === 'string' || !('handler' in target))
+      return injectRequest(this.#server.handle, target)
+    const route = target
+    const path = this.#routePaths.get(route)
+    if (path === undefined) {
+      return Promise.reject(
+        new KeelError(
+          'KEEL_ROUTE_INVALID',
+          `route ${route.method} ${route.path} is not registered on this app: add it with app.route(route)`,
+        ),
+      )
+    }
+    const request = input ?? {}
+    const body = (request as { body?: unknown }).body
+    let url: string
+    try {
+      url = routeTarget(path, request)
+    } catch (error) {
+      return Promise.reject(error)
+    }
+    return injectRequest(this.#server.handle, {
+      method: route.method,
+      url,
+      headers: { ...(body === undefined ? {} : { 'content-type': 'application/json' }), ...request.headers },
+      ...(body === undefined ? {} : { payload: JSON.stringify(body) }),
+    }).then((res) => routeResponse(route, res.statusCode, stringHeaders(res.headers), res.payload))
   }
 
   /** Describes the app without starting it; see {@link AppDescription}. */
@@ -510,3 +555,12 @@ const formatHost = (host: string) => (host.includes(':') ? `[${host}]` : host)
 export function createApp(options: CreateAppOptions = {}): App {
   return new App(options)
 }
+
+/** Response headers as strings (light-my-request keeps numbers, such as content-length, as numbers). */
+const stringHeaders = (headers: Record<string, unknown>): Record<string, string | string[] | undefined> =>
+  Object.fromEntries(
+    Object.entries(headers).map(([name, value]) => [
+      name,
+      value === undefined || Array.isArray(value) ? (value as string[] | undefined) : String(value),
+    ]),
+  )

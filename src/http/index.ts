@@ -109,6 +109,16 @@ export { type SpaFallbackOptions, type StaticOptions, serveStatic } from './stat
 export { loadTlsFiles, type TlsFiles } from './tls.ts'
 export { DEFAULT_BODY_LIMIT_BYTES } from './typed-route.ts'
 export {
+  type AnyTypedRoute,
+  type DeclaredResponse,
+  defineRoute,
+  type RouteInput,
+  type RouteResponse,
+  requestRoute,
+  type TypedRoute,
+  type UndeclaredResponse,
+} from './typed-route-ref.ts'
+export {
   DEFAULT_WS_MAX_PAYLOAD_BYTES,
   WebSocketEndpoints,
   type WebSocketEndpointsOptions,

@@ -3,6 +3,7 @@ import type { Guard } from './guard.ts'
 import type { HttpMethod, RouteDefinition, RouteHandler } from './route.ts'
 import type { RouteOptions, RouteSchema, TypedHandler } from './route-schema.ts'
 import { typedHandler } from './typed-route.ts'
+import type { TypedRoute } from './typed-route-ref.ts'
 
 /** Options of a route group: what every route in it shares. */
 export interface GroupOptions {
@@ -60,6 +61,24 @@ export abstract class RouteBuilder {
     return this.#verb('DELETE', path, a, b)
   }
 
+  /** Adds a route definition as is (no prefix, no guards added). The verbs and groups build on this. */
+  route(definition: RouteDefinition): this
+  /** Registers a route defined with `defineRoute`, under this builder's prefix and guards. */
+  route<S extends RouteSchema>(route: TypedRoute<S>): this
+  route(definition: RouteDefinition | TypedRoute): this {
+    if ('options' in definition) {
+      return this.#verb(
+        definition.method,
+        definition.path,
+        definition.options as RouteOptions,
+        definition.handler,
+        definition,
+      )
+    }
+    this.addRoute(definition)
+    return this
+  }
+
   /**
    * Routes under a common prefix sharing guards and tags.
    *
@@ -86,7 +105,7 @@ export abstract class RouteBuilder {
     return this
   }
 
-  #verb(method: HttpMethod, path: string, a: RouteHandler | RouteOptions, b: unknown): this {
+  #verb(method: HttpMethod, path: string, a: RouteHandler | RouteOptions, b: unknown, ref?: object): this {
     const scope = this.scope
     const fullPath = scope.prefix + path
     if (typeof a === 'function') {
@@ -107,6 +126,7 @@ export abstract class RouteBuilder {
       handler: typedHandler(options, b as (ctx: never) => unknown, this.bodyLimitBytes),
       guards: [...scope.guards, ...(options.guards ?? [])],
       schema: options,
+      ...(ref ? { ref } : {}),
     })
     return this
   }

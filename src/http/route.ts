@@ -61,4 +61,6 @@ export interface RouteDefinition {
   guards?: readonly Guard[]
   /** Schemas and docs of a typed route, for OpenAPI and the inspector. */
   schema?: RouteSchema & RouteInfo
+  /** The route value it was registered from (`app.route(ref)`), so `app.inject(ref)` finds its path. */
+  ref?: object
 }

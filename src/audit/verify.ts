@@ -23,12 +23,17 @@ const pageSize = 1000
  * removed tail shows there). Pages by sequence number, so memory stays flat on long chains.
  */
 export async function verifyChain(db: Queryable): Promise<ChainCheck> {
+  // The head first: an append moves it in the transaction that inserts its entries, so every entry
+  // up to the head read here is committed, and appends made during the walk are left for next time.
+  const [head] = await db.query<{ seq: number; hash: string }>('select seq, hash from keel_audit_head')
+  if (!head) return { ok: false, entries: 0, brokenAt: 1, reason: 'the head row is missing' }
   let expectedSeq = 1
   let prevHash = genesisHash
   for (;;) {
     const rows = await db.query<EntryRow>(
-      'select seq, at, actor, action, subject, data, prev_hash, hash from keel_audit_entries where seq >= $1 order by seq limit $2',
-      [expectedSeq, pageSize],
+      `select seq, at, actor, action, subject, data, prev_hash, hash from keel_audit_entries
+       where seq >= $1 and seq <= $2 order by seq limit $3`,
+      [expectedSeq, head.seq, pageSize],
     )
     for (const row of rows) {
       const entry = toEntry(row)
@@ -58,13 +63,11 @@ export async function verifyChain(db: Queryable): Promise<ChainCheck> {
     if (rows.length < pageSize) break
   }
   const count = expectedSeq - 1
-  const [head] = await db.query<{ seq: number; hash: string }>('select seq, hash from keel_audit_head')
-  if (!head) return { ok: false, entries: count, brokenAt: count + 1, reason: 'the head row is missing' }
   if (head.seq !== count || head.hash !== prevHash) {
     return {
       ok: false,
       entries: count,
-      brokenAt: head.seq,
+      brokenAt: head.seq > count ? count + 1 : head.seq,
       reason:
         head.seq > count
           ? `the head names entry ${head.seq} but the chain ends at entry ${count}: entries were removed from its end`

@@ -1,7 +1,7 @@
 /**
  * `keel/resources` (first layer): resource files (`resources/<name>.yaml`) parsed into a
- * validated, typed model, with TypeBox schemas and PostgreSQL DDL derived from it. Routes,
- * cache and events built from the model come next.
+ * validated, typed model, with TypeBox schemas and PostgreSQL DDL derived from it, served as
+ * REST routes with an answer cache (in memory, or Redis shared by replicas) and change hooks.
  */
 export type {
   BooleanField,
@@ -48,8 +48,11 @@ export { type ParseResourceResult, parseResource } from './parse-resource.ts'
 export { isResourceError, ResourceError } from './resource-error.ts'
 export { formatIssue, formatPath, type PathSegment, type ResourceIssue } from './resource-issue.ts'
 export type { RowScope } from './routes/access.ts'
+export type { ResponseCacheOptions } from './routes/app-response-cache.ts'
+export { MemoryResponseCache, type MemoryResponseCacheOptions } from './routes/memory-response-cache.ts'
+export { RedisResponseCache, type RedisResponseCacheOptions } from './routes/redis-response-cache.ts'
 export type { ResourceChange, ResourceChangeHook } from './routes/resource-change.ts'
-export { ResponseCache } from './routes/response-cache.ts'
+export type { CacheLookup, ResponseCache } from './routes/response-cache.ts'
 export { type ResourceRoutes, type ServeResourcesOptions, serveResources } from './routes/serve-resources.ts'
 export { createTableSql, quoteIdentifier, quoteLiteral, type TableSql } from './to-sql.ts'
 export { type ResourceSchemas, resourceSchemas, valueSchema } from './to-typebox.ts'

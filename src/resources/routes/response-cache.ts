@@ -1,52 +1,49 @@
 /**
- * Answers of cached read endpoints, in memory, per process. A write to a resource drops every
- * entry of that resource at once (a generation number in the key), so a client never reads its
- * own write stale from this process; other replicas keep theirs until their TTL runs out.
- * Bounded: past `maxEntries`, the oldest entry goes.
+ * Where the answers of cached read endpoints (`cache: { ttl }` on `list` and `get`) live:
+ * {@link MemoryResponseCache} per process, or {@link RedisResponseCache} shared by every replica.
+ *
+ * Every answer belongs to a resource, and a write to the resource drops all of its answers at
+ * once ({@link invalidate}): each resource has a generation number that is part of every key, so
+ * a write bumps one number instead of finding keys.
+ *
+ * Reads and stores are split around the database query: {@link get} looks up an answer under the
+ * resource's generation *now*, and on a miss its `key` is where the fresh answer goes. A write
+ * that commits while the query runs bumps the generation, so the (possibly older) answer lands
+ * under a key nobody reads any more instead of being served until its TTL runs out. Asking for
+ * the generation again at store time would put that old answer under the new generation.
+ *
+ * Entries are the answers' JSON text, the bytes the client gets: a hit is sent as is (no
+ * serializing), and an answer from Redis cannot differ from a fresh one however the database
+ * driver typed the row (timestamps are Date objects).
+ *
+ * @example
+ * ```ts
+ * const found = await cache.get('todos', scope, '/v1/todos/7')
+ * if (found.body !== undefined) return found.body
+ * const fresh = JSON.stringify(await load())
+ * await cache.set(found.key, fresh, 30)
+ * ```
  */
-export class ResponseCache {
-  readonly #entries = new Map<string, { expires: number; value: unknown }>()
-  readonly #generations = new Map<string, number>()
-  readonly #maxEntries: number
-  readonly #now: () => number
+export interface ResponseCache {
+  /** `memory`, `redis`, or your own; in logs and the app description. */
+  readonly kind: string
+  /**
+   * The answer cached for `target` (the request URL) within `scope` (the caller's tenant and owner),
+   * `undefined` in `body` on a miss; `key` names the entry under the current generation.
+   */
+  get(resource: string, scope: string, target: string): Promise<CacheLookup>
+  /** Stores `body` (an answer's JSON text) under a key from {@link get} for `ttlSeconds`. */
+  set(key: string, body: string, ttlSeconds: number): Promise<void>
+  /** Drops every cached answer of `resource`, for every scope and target. */
+  invalidate(resource: string): Promise<void>
+  /** Releases connections; `serveResources` calls it when the app stops, for caches it made. */
+  close?(): Promise<void>
+}
 
-  constructor(options: { maxEntries?: number; now?: () => number } = {}) {
-    this.#maxEntries = options.maxEntries ?? 10_000
-    this.#now = options.now ?? Date.now
-  }
-
-  /** The key of one answer: the resource's generation, the caller's scope and the request target. */
-  key(resource: string, scope: string, target: string): string {
-    return `${resource}\u0000${this.#generations.get(resource) ?? 0}\u0000${scope}\u0000${target}`
-  }
-
-  get(key: string): unknown {
-    const entry = this.#entries.get(key)
-    if (!entry) return undefined
-    if (entry.expires <= this.#now()) {
-      this.#entries.delete(key)
-      return undefined
-    }
-    return entry.value
-  }
-
-  set(key: string, value: unknown, ttlSeconds: number): void {
-    if (this.#entries.size >= this.#maxEntries) {
-      const oldest = this.#entries.keys().next().value
-      if (oldest !== undefined) this.#entries.delete(oldest)
-    }
-    this.#entries.set(key, { expires: this.#now() + ttlSeconds * 1000, value })
-  }
-
-  /** Drops every cached answer of `resource` (old keys become unreachable and age out). */
-  invalidate(resource: string): void {
-    this.#generations.set(resource, (this.#generations.get(resource) ?? 0) + 1)
-    for (const key of this.#entries.keys()) {
-      if (key.startsWith(`${resource}\u0000`)) this.#entries.delete(key)
-    }
-  }
-
-  get size(): number {
-    return this.#entries.size
-  }
+/** What {@link ResponseCache.get} found. */
+export interface CacheLookup {
+  /** Where the entry lives under the generation the lookup saw; pass it to `set` on a miss. */
+  readonly key: string
+  /** The cached answer's JSON text, or `undefined` on a miss. */
+  readonly body: string | undefined
 }

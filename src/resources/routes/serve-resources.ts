@@ -1,15 +1,19 @@
-import { type TObject, Type } from '@sinclair/typebox'
+import { type TObject, type TSchema, Type } from '@sinclair/typebox'
+import fastJson from 'fast-json-stringify'
 import type { App } from '../../app/index.ts'
 import type { DatabaseModule } from '../../data/index.ts'
 import { HttpError } from '../../http/http-error.ts'
 import type { Guard, RequestContext } from '../../http/index.ts'
+import type { Logger } from '../../log/index.ts'
 import type { EndpointAuth, ResourceDefinition } from '../definition.ts'
 import { resourceSchemas } from '../to-typebox.ts'
 import { type RowScope, scopeFor, signedIn } from './access.ts'
+import { appResponseCache, type ResponseCacheOptions } from './app-response-cache.ts'
 import { decodeCursor } from './cursor.ts'
 import { constraintProblem } from './database-errors.ts'
+import { FailSoftCache, type ResourceAnswers } from './fail-soft-cache.ts'
 import type { ResourceChange, ResourceChangeHook } from './resource-change.ts'
-import { ResponseCache } from './response-cache.ts'
+import type { ResponseCache } from './response-cache.ts'
 import { ResourceStatements } from './statements.ts'
 
 /** Options of {@link serveResources}. */
@@ -22,13 +26,19 @@ export interface ServeResourcesOptions {
   readonly guards?: readonly Guard[]
   /** Runs after every write, in its transaction (audit entries, webhook jobs). */
   readonly onChange?: readonly ResourceChangeHook[]
-  /** Most cached answers kept in memory. Default 10,000. */
-  readonly cacheEntries?: number
+  /**
+   * Where answers of endpoints with `cache: { ttl }` live. Default: Redis when the app's config has
+   * `redis.url` (REDIS_URL, the setting rate limits use), so that a write on one replica drops the
+   * answers of every replica; in memory per process otherwise. `{ store: 'memory' }` keeps the
+   * per-process cache with Redis configured. A {@link ResponseCache} instance is used as is; you
+   * close it. Whatever the store, a cache failure never fails a request (see docs/resources.md).
+   */
+  readonly cache?: ResponseCache | ResponseCacheOptions
 }
 
 /** What {@link serveResources} set up. */
 export interface ResourceRoutes {
-  /** The process's answer cache, for tests and metrics. */
+  /** The answer cache the routes use (`cache.kind` says which). */
   readonly cache: ResponseCache
 }
 
@@ -50,16 +60,16 @@ export interface ResourceRoutes {
  * ```
  */
 export function serveResources(app: App, options: ServeResourcesOptions): ResourceRoutes {
-  const cache = new ResponseCache({ maxEntries: options.cacheEntries ?? 10_000 })
-  for (const resource of options.resources) serveOne(app, resource, options, cache)
-  return { cache }
+  const cache = new FailSoftCache(appResponseCache(app, options.cache), app.metrics.registry)
+  for (const resource of options.resources) serveOne(app, resource, options, cache.of(resource.name))
+  return { cache: cache.cache }
 }
 
 function serveOne(
   app: App,
   resource: ResourceDefinition,
   options: ServeResourcesOptions,
-  cache: ResponseCache,
+  cache: ResourceAnswers,
 ): void {
   const schemas = resourceSchemas(resource)
   const statements = new ResourceStatements(resource)
@@ -74,6 +84,7 @@ function serveOne(
 
   /** Runs a write and its hooks in one transaction, then drops the resource's cached answers. */
   const write = async (
+    log: Logger,
     statement: { sql: string; params: unknown[] },
     scope: RowScope,
     change: Pick<ResourceChange, 'type' | 'changed'>,
@@ -94,33 +105,31 @@ function serveOne(
         for (const hook of options.onChange ?? []) await hook(event, tx)
         return written
       })
-      if (row) cache.invalidate(resource.name)
+      // After the commit; never throws: a cache failure is logged, the write still succeeds.
+      if (row) await cache.invalidate(log)
       return row
     } catch (error) {
       throw constraintProblem(error, resource.name)
     }
   }
 
-  /** Serves from the cache when the endpoint has a policy; the key includes the caller's scope. */
+  /**
+   * Serves from the cache when the endpoint has a policy. The key holds the caller's scope (tenant
+   * and owner, as JSON so that no two scopes can spell the same) and the request target; answers
+   * are cached as the text the route's serializer writes, so a hit is the same bytes as a fresh
+   * answer whatever types the driver gave the row (timestamps are Date objects).
+   */
   // Schemas built at run time have no static shape: answers are typed `never` for the route types.
   const cached = async (
-    ctx: Pick<RequestContext, 'req' | 'res'>,
+    ctx: Pick<RequestContext, 'req' | 'res' | 'log'>,
     scope: RowScope,
     ttl: number | undefined,
+    serialize: ((value: unknown) => string) | undefined,
     load: () => Promise<unknown>,
   ): Promise<never> => {
-    if (!ttl) return (await load()) as never
-    const key = cache.key(
-      resource.name,
-      `${scope.tenant?.value ?? ''}|${scope.owner?.value ?? ''}`,
-      ctx.req.url ?? '',
-    )
-    const hit = cache.get(key)
-    ctx.res.setHeader('x-cache', hit === undefined ? 'miss' : 'hit')
-    if (hit !== undefined) return hit as never
-    const value = await load()
-    cache.set(key, value, ttl)
-    return value as never
+    if (!ttl || !serialize) return (await load()) as never
+    const key = JSON.stringify([scope.tenant?.value ?? null, scope.owner?.value ?? null])
+    return (await cache.answer(ctx, key, ctx.req.url ?? '', ttl, load, serialize)) as never
   }
 
   const notFound = (id: unknown) =>
@@ -135,6 +144,7 @@ function serveOne(
         Type.Null(),
       ]),
     })
+    const listText = list.cache ? serializer(page) : undefined
     app.get(
       base,
       {
@@ -150,7 +160,7 @@ function serveOne(
         const scope = scopeFor(resource, list.auth, ctx.principal)
         const values = ctx.query as Record<string, unknown>
         rejectUndeclared(values, query, 'query', resource.name)
-        return cached(ctx, scope, list.cache?.ttlSeconds, async () => {
+        return cached(ctx, scope, list.cache?.ttlSeconds, listText, async () => {
           const { q, sort, limit, cursor, offset, ...filters } = values
           const request = {
             filters,
@@ -176,6 +186,7 @@ function serveOne(
   }
 
   if (get) {
+    const getText = get.cache ? serializer(schemas.row) : undefined
     app.get(
       item,
       {
@@ -189,7 +200,7 @@ function serveOne(
       async (ctx) => {
         const scope = scopeFor(resource, get.auth, ctx.principal)
         const id = (ctx.params as Record<string, unknown>)[pk]
-        return cached(ctx, scope, get.cache?.ttlSeconds, async () => {
+        return cached(ctx, scope, get.cache?.ttlSeconds, getText, async () => {
           const statement = statements.get(id, scope)
           const [row] = await db().query(statement.sql, statement.params)
           if (!row) throw notFound(id)
@@ -223,7 +234,7 @@ function serveOne(
         }
         const values = ctx.body as Record<string, unknown>
         rejectUndeclared(values, body, 'body', resource.name)
-        const row = await write(statements.insert(values, scope), scope, { type: 'created' })
+        const row = await write(ctx.log, statements.insert(values, scope), scope, { type: 'created' })
         ctx.status = 201
         ctx.res.setHeader('location', `${base}/${encodeURIComponent(String(row![pk]))}`)
         return row as never
@@ -250,7 +261,7 @@ function serveOne(
         const values = ctx.body as Record<string, unknown>
         rejectUndeclared(values, body, 'body', resource.name)
         const id = (ctx.params as Record<string, unknown>)[pk]
-        const row = await write(statements.update(id, values, scope), scope, {
+        const row = await write(ctx.log, statements.update(id, values, scope), scope, {
           type: 'updated',
           changed: Object.keys(values),
         })
@@ -274,13 +285,21 @@ function serveOne(
       async (ctx) => {
         const scope = scopeFor(resource, remove.auth, ctx.principal)
         const id = (ctx.params as Record<string, unknown>)[pk]
-        const row = await write(statements.delete(id, scope), scope, { type: 'deleted' })
+        const row = await write(ctx.log, statements.delete(id, scope), scope, { type: 'deleted' })
         if (!row) throw notFound(id)
         ctx.status = 204
         return undefined
       },
     )
   }
+}
+
+/**
+ * Writes an answer as the typed route would for `schema` (fast-json-stringify, the same compiler):
+ * declared fields only, Dates as the wire has them. A cached answer is this text.
+ */
+function serializer(schema: TSchema): (value: unknown) => string {
+  return fastJson(schema as TSchema & Record<string, unknown>) as (value: unknown) => string
 }
 
 /**

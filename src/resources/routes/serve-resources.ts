@@ -168,7 +168,7 @@ function serveOne(
             ...(typeof q === 'string' ? { q } : {}),
             ...(typeof sort === 'string' ? { sort } : {}),
             ...(typeof cursor === 'string'
-              ? { cursor: decodeCursor(cursor, (sort as string | undefined) ?? pk) }
+              ? { cursor: statements.checkCursor(decodeCursor(cursor, (sort as string | undefined) ?? pk)) }
               : {}),
             ...(typeof offset === 'number' ? { offset } : {}),
           }

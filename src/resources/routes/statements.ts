@@ -1,5 +1,9 @@
+import { type TSchema, Type } from '@sinclair/typebox'
+import { type TypeCheck, TypeCompiler } from '@sinclair/typebox/compiler'
+import { validationError } from '../../http/http-error.ts'
 import { type FieldDefinition, findField, type ListEndpoint, type ResourceDefinition } from '../definition.ts'
 import { quoteIdentifier as q } from '../to-sql.ts'
+import { valueSchema } from '../to-typebox.ts'
 import type { RowScope } from './access.ts'
 import { type CursorPosition, encodeCursor } from './cursor.ts'
 
@@ -28,6 +32,7 @@ export class ResourceStatements {
   readonly #resource: ResourceDefinition
   readonly #columns: string
   readonly #pk: string
+  readonly #cursorChecks = new Map<string, TypeCheck<TSchema>>()
 
   constructor(resource: ResourceDefinition) {
     this.#resource = resource
@@ -52,13 +57,19 @@ export class ResourceStatements {
     }
     const [column, descending] = sortOf(request.sort, this.#resource.primaryKey)
     if (request.cursor) where.push(this.#after(column, descending, request.cursor, params))
+    // A cursor needs the sort value at full precision: timestamptz keeps microseconds, a Date keeps
+    // milliseconds, and a rounded cursor would repeat or skip rows at a page boundary.
+    const precise =
+      findField(this.#resource, column)?.type === 'timestamp'
+        ? `, to_char(${q(column)} at time zone 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"') as "${cursorValue}"`
+        : ''
     const direction = descending ? 'desc' : 'asc'
     const order =
       column === this.#resource.primaryKey
         ? `${this.#pk} ${direction}`
         : `${q(column)} ${direction} nulls last, ${this.#pk} ${direction}`
     params.push(request.limit + 1)
-    let sql = `select ${this.#columns} from ${q(this.#resource.name)}${clause(where)} order by ${order} limit $${params.length}`
+    let sql = `select ${this.#columns}${precise} from ${q(this.#resource.name)}${clause(where)} order by ${order} limit $${params.length}`
     if (request.offset) {
       params.push(request.offset)
       sql += ` offset $${params.length}`
@@ -71,9 +82,35 @@ export class ResourceStatements {
     const [column] = sortOf(sort, this.#resource.primaryKey)
     return encodeCursor({
       sort: sort ?? this.#resource.primaryKey,
-      value: row[column],
+      value: cursorValue in row ? row[cursorValue] : row[column],
       key: row[this.#resource.primaryKey],
     })
+  }
+
+  /**
+   * Checks that a decoded cursor's values have the types of the sort field and the primary key,
+   * so a forged cursor is a 400, not a database error.
+   */
+  checkCursor(position: CursorPosition): CursorPosition {
+    const [column] = sortOf(position.sort, this.#resource.primaryKey)
+    const check = (name: string, nullable: boolean) => {
+      let compiled = this.#cursorChecks.get(`${name}:${nullable}`)
+      if (!compiled) {
+        const schema = valueSchema(findField(this.#resource, name)!)
+        compiled = TypeCompiler.Compile(nullable ? Type.Union([schema, Type.Null()]) : schema)
+        this.#cursorChecks.set(`${name}:${nullable}`, compiled)
+      }
+      return compiled
+    }
+    if (
+      !check(column, true).Check(position.value) ||
+      !check(this.#resource.primaryKey, false).Check(position.key)
+    ) {
+      throw validationError([
+        { pointer: '/query/cursor', message: 'invalid cursor: it is not a cursor this API made' },
+      ])
+    }
+    return position
   }
 
   get(id: unknown, scope: RowScope): Statement {
@@ -158,9 +195,16 @@ export class ResourceStatements {
       return `($${params.length}::jsonb->'v')`
     }
     params.push(value)
+    // As text, cast by the server: postgres.js would send a timestamptz parameter through a JS
+    // Date, dropping the microseconds a cursor carries.
+    if (field.type === 'timestamp' && typeof value === 'string')
+      return `($${params.length}::text)::timestamptz`
     return `$${params.length}`
   }
 }
+
+/** The extra column a cursor page selects: the sort value as exact text. */
+const cursorValue = 'keel_cursor_value'
 
 const clause = (where: readonly string[]) => (where.length === 0 ? '' : ` where ${where.join(' and ')}`)
 

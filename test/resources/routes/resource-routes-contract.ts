@@ -195,6 +195,34 @@ export function describeResourceRoutes(name: string, databaseUrl: () => Promise<
       expect((await alice('GET', '/v1/todos?cursor=bm9wZQ')).status).toBe(400)
     })
 
+    it('pages by a timestamp both ways at full precision, and answers a forged cursor with 400', async () => {
+      const { as } = await served()
+      const alice = as({ sub: 'alice' })
+      const ids: string[] = []
+      for (let i = 0; i < 5; i++)
+        ids.push((await alice('POST', '/v1/todos', { title: `t${i}` })).body.id as string)
+      for (const sort of ['created_at', '-created_at']) {
+        const seen: string[] = []
+        let next: string | null = null
+        for (let page = 0; page < 10; page++) {
+          const answer = await alice('GET', `/v1/todos?sort=${sort}&limit=2${next ? `&cursor=${next}` : ''}`)
+          seen.push(...(answer.body.items as Json[]).map((r) => r.id as string))
+          next = answer.body.nextCursor as string | null
+          if (!next) break
+        }
+        expect(seen, sort).toEqual(sort.startsWith('-') ? [...ids].reverse() : ids)
+      }
+      const forge = (value: unknown) =>
+        Buffer.from(JSON.stringify(['created_at', value, 'not-a-uuid'])).toString('base64url')
+      for (const cursor of [forge('yesterday'), forge({ a: 1 }), forge(null)]) {
+        const answer = await alice('GET', `/v1/todos?sort=created_at&cursor=${cursor}`)
+        expect(answer.status).toBe(400)
+        expect(answer.body.errors).toEqual([
+          { pointer: '/query/cursor', message: 'invalid cursor: it is not a cursor this API made' },
+        ])
+      }
+    })
+
     it('filters by declared fields and searches case-insensitively, taking % and _ literally', async () => {
       const { as } = await served()
       const alice = as({ sub: 'alice' })

@@ -1,3 +1,6 @@
+import { spawn } from 'node:child_process'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
 import type { App } from 'keel/app'
 import { type Db, database, openPostgresDb } from 'keel/data'
 import { isKeelError, type KeelError } from 'keel/errors'
@@ -7,6 +10,7 @@ import { testApp } from '../support/test-app.ts'
 import { startTlsPostgres, type TlsPostgres } from '../support/tls-postgres.ts'
 import { rejection } from './db-contract.ts'
 
+const repo = join(import.meta.dirname, '../..')
 let server: TlsPostgres
 beforeAll(async () => {
   server = await startTlsPostgres()
@@ -96,6 +100,42 @@ describe('PostgreSQL sslmode', () => {
       'select ssl from pg_stat_ssl where pid = pg_backend_pid()',
     )
     expect(row?.ssl).toBe(true)
+  })
+
+  it('the CLI reaches the server with the sslmode and root certificate of the config, as the app does', async () => {
+    const cli = (caFile: string) =>
+      new Promise<{ code: number | null; out: string; err: string }>((resolve) => {
+        const child = spawn(
+          process.execPath,
+          [join(repo, 'bin/keel.mjs'), 'audit', 'verify', '--url', server.url],
+          {
+            cwd: tmpdir(),
+            env: {
+              PATH: process.env.PATH ?? '',
+              HOME: process.env.HOME ?? '',
+              TMPDIR: tmpdir(),
+              KEEL_DATA__SSLMODE: 'verify-full',
+              KEEL_DATA__SSL_ROOT_CERT: caFile,
+            },
+          },
+        )
+        let out = ''
+        let err = ''
+        child.stdout.on('data', (chunk: Buffer) => {
+          out += chunk
+        })
+        child.stderr.on('data', (chunk: Buffer) => {
+          err += chunk
+        })
+        child.on('close', (code) => resolve({ code, out, err }))
+      })
+    // Connected (over TLS: the server's certificate verified): the database simply has no trail.
+    const trusted = await cli(server.caFile)
+    expect(trusted.out, trusted.err).toContain('no audit trail in postgres://')
+    // The same command with a CA that did not sign the server's certificate cannot connect.
+    const distrusted = await cli(server.otherCaFile)
+    expect(distrusted.code).toBe(1)
+    expect(distrusted.err).toMatch(/cannot reach PostgreSQL at .*certificate/i)
   })
 
   it('refuses an sslmode the config does not know, naming the key and the allowed values', () => {

@@ -1,9 +1,7 @@
-import { resolve } from 'node:path'
-import { loadConfig } from '../../config/index.ts'
-import { type Db, dataSection, openDb } from '../../data/index.ts'
+import { openDb } from '../../data/index.ts'
 import { jobStates, jobsSection, queueCounts } from '../../jobs/index.ts'
 import { jobsSchemaName } from '../../jobs/queue-counts.ts'
-import { redactUrl } from '../../log/index.ts'
+import { closeQuietly, type DatabaseTarget, databaseTargetWith, where } from '../database-target.ts'
 import { parseFlags } from '../parse-flags.ts'
 import { table } from '../table.ts'
 import { usageError } from '../usage-error.ts'
@@ -44,9 +42,6 @@ export async function jobsCommand(args: string[]): Promise<{ text: string; code:
   })
   const flags = values as JobsFlags
   if (flags.help) return { text: `${jobsHelp}\n`, code: 0 }
-  if (flags.url !== undefined && flags['data-dir'] !== undefined) {
-    throw usageError('--url and --data-dir cannot be combined: one selects PostgreSQL, the other PGlite')
-  }
   if (flags.schema !== undefined && !jobsSchemaName.test(flags.schema)) {
     throw usageError(
       `--schema: expected a lower-case SQL name (a-z, 0-9, _; at most 50), got "${flags.schema}"`,
@@ -55,7 +50,7 @@ export async function jobsCommand(args: string[]): Promise<{ text: string; code:
   const { target, schema } = readTarget(flags)
   const db = await openDb(target)
   try {
-    const place = target.url ? redactUrl(target.url) : `PGlite ${target.dataDir}`
+    const place = where(target)
     const [found] = await db.query<{ name: string | null }>('select to_regclass($1)::text as name', [
       `${schema}.queue`,
     ])
@@ -79,44 +74,7 @@ export async function jobsCommand(args: string[]): Promise<{ text: string; code:
 }
 
 /** The database and jobs schema: flags, then DATABASE_URL, then the config. */
-function readTarget(flags: JobsFlags): { target: { url?: string; dataDir?: string }; schema: string } {
-  const fromFlags = flags.url
-    ? { url: flags.url }
-    : flags['data-dir']
-      ? { dataDir: resolve(flags['data-dir']) }
-      : undefined
-  const env = process.env.DATABASE_URL ? { url: process.env.DATABASE_URL } : undefined
-  if (fromFlags && flags.schema) return { target: fromFlags, schema: flags.schema }
-  const config = loadConfig<{
-    database: { url?: string }
-    data: { dataDir?: string }
-    jobs: { schema: string }
-  }>({
-    profile: flags.profile,
-    sections: [dataSection, jobsSection],
-    ignoreUnknownSections: true,
-  })
-  const schema = flags.schema ?? config.values.jobs.schema
-  const target =
-    fromFlags ??
-    env ??
-    (config.values.database.url
-      ? { url: config.values.database.url }
-      : config.values.data.dataDir
-        ? { dataDir: resolve(config.values.data.dataDir) }
-        : undefined)
-  if (!target) {
-    throw usageError(
-      `no database to read jobs from: pass --url or --data-dir, or set DATABASE_URL, database.url or data.dataDir (profile ${config.profile})`,
-    )
-  }
-  return { target, schema }
-}
-
-async function closeQuietly(db: Db): Promise<void> {
-  try {
-    await db.close()
-  } catch {
-    // The command's own outcome matters more than a failed close.
-  }
+function readTarget(flags: JobsFlags): { target: DatabaseTarget; schema: string } {
+  const { target, config } = databaseTargetWith<{ jobs: { schema: string } }>(flags, 'jobs', [jobsSection])
+  return { target, schema: flags.schema ?? config.values.jobs.schema }
 }

@@ -17,6 +17,8 @@ export interface DeliveryAttempt {
   readonly timeoutMs?: number
   /** Allow loopback and private addresses (tests, internal receivers). Default false. */
   readonly allowPrivateNetworks?: boolean
+  /** Aborts the attempt (a job's signal: shutdown, expiry). */
+  readonly signal?: AbortSignal
 }
 
 /**
@@ -74,7 +76,9 @@ export async function deliverWebhook(attempt: DeliveryAttempt): Promise<Delivery
       {
         method: 'POST',
         headers,
-        signal: AbortSignal.timeout(attempt.timeoutMs ?? 10_000),
+        signal: attempt.signal
+          ? AbortSignal.any([attempt.signal, AbortSignal.timeout(attempt.timeoutMs ?? 10_000)])
+          : AbortSignal.timeout(attempt.timeoutMs ?? 10_000),
         ...(attempt.allowPrivateNetworks ? {} : { lookup: publicOnlyLookup }),
       },
       (res) => {

@@ -15,7 +15,7 @@ export interface WebhooksOptions {
   readonly database: DatabaseModule
   /** The jobs module that runs the deliveries; a function, since it is given {@link WebhooksModule.queue}. */
   readonly jobs: () => JobsModule
-  /** Retries after a failed attempt before the delivery is dead. Default 8 (about 2 hours with the default delay). */
+  /** Retries after a failed attempt before the delivery is dead. Default 8 (2 to 4 hours in all with the default delay and jitter). */
   readonly retryLimit?: number
   /** Base delay between attempts, doubled each retry (with jitter). Default 30 s. */
   readonly retryDelaySeconds?: number
@@ -94,6 +94,12 @@ const uuid = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i
 export function webhooks(options: WebhooksOptions): WebhooksModule {
   const name = options.name ?? 'webhooks'
   let started: { timeoutMs: number; allowPrivateNetworks: boolean; metrics: WebhookMetrics } | undefined
+  // The jobs module may start first and hand a left-over delivery to the handler: it waits for
+  // this module's start rather than spending a retry.
+  let markStarted: () => void = () => {}
+  const whenStarted = new Promise<void>((resolve) => {
+    markStarted = resolve
+  })
   const db = () => options.database.db
 
   const delivery = queue(`${name}.deliver`, {
@@ -103,6 +109,7 @@ export function webhooks(options: WebhooksOptions): WebhooksModule {
     retryBackoff: true,
     expireInSeconds: 300,
     async handler({ deliveryId }, ctx) {
+      if (!started) await Promise.race([whenStarted, abortion(ctx.signal)])
       if (!started)
         throw new KeelError('KEEL_APP_STATE', `module "${name}" has not started; the delivery is retried`)
       const [row] = await db().query<{
@@ -119,8 +126,11 @@ export function webhooks(options: WebhooksOptions): WebhooksModule {
          where d.id = $1`,
         [deliveryId],
       )
-      // Unsubscribed since, already delivered, or the subscription was disabled: nothing to send.
-      if (row?.status !== 'pending' || !row.active) return { skipped: row?.status ?? 'unsubscribed' }
+      // Unsubscribed since, already delivered or gone, or the subscription was disabled: nothing to
+      // send. A `failed` delivery is sent again: an operator retried its dead-lettered job.
+      if (!row?.active || (row.status !== 'pending' && row.status !== 'failed')) {
+        return { skipped: row?.status ?? 'unsubscribed' }
+      }
       const body = JSON.stringify({
         type: row.event,
         timestamp: row.created_at.toISOString(),
@@ -133,6 +143,7 @@ export function webhooks(options: WebhooksOptions): WebhooksModule {
         secrets: [row.secret],
         timeoutMs: started.timeoutMs,
         allowPrivateNetworks: started.allowPrivateNetworks,
+        signal: ctx.signal,
       })
       const isLast = ctx.retryCount >= ctx.retryLimit
       const status =
@@ -151,11 +162,19 @@ export function webhooks(options: WebhooksOptions): WebhooksModule {
       )
       started.metrics.attempt(status === 'failed' ? 'failed' : result.outcome, result.durationMs / 1000)
       if (result.outcome === 'gone') {
-        await db().query(
-          `update keel_webhook_subscriptions set active = false, disabled_reason = $2
-           where id = (select subscription_id from keel_webhook_deliveries where id = $1)`,
-          [deliveryId, result.error],
-        )
+        await db().transaction(async (tx) => {
+          const [sub] = await tx.query<{ id: string }>(
+            `update keel_webhook_subscriptions set active = false, disabled_reason = $2
+             where id = (select subscription_id from keel_webhook_deliveries where id = $1) returning id`,
+            [deliveryId, result.error],
+          )
+          // Its other deliveries will never be sent: say so rather than leave them pending.
+          await tx.query(
+            `update keel_webhook_deliveries set status = 'gone', finished_at = now(), last_error = $2
+             where subscription_id = $1 and status in ('pending', 'failed')`,
+            [sub?.id, 'the subscription was disabled: its receiver answered 410 Gone'],
+          )
+        })
         return { gone: true }
       }
       if (result.outcome === 'retry') throw new Error(result.error ?? 'the delivery failed')
@@ -184,9 +203,10 @@ export function webhooks(options: WebhooksOptions): WebhooksModule {
       const profile = app.config.profile
       started = {
         timeoutMs: settings.timeoutMs,
-        allowPrivateNetworks: settings.allowPrivateNetworks ?? (profile === 'dev' || profile === 'test'),
+        allowPrivateNetworks: settings.allowPrivateNetworks ?? profile === 'test',
         metrics: webhookMetrics(app.metrics.registry),
       }
+      markStarted()
     },
     async subscribe({ url, events }) {
       let parsed: URL
@@ -317,3 +337,10 @@ const toSubscription = (row: SubscriptionRow): WebhookSubscription => ({
   disabledReason: row.disabled_reason,
   createdAt: row.created_at,
 })
+
+/** A promise that rejects when `signal` aborts (a job given up while it waited). */
+const abortion = (signal: AbortSignal) =>
+  new Promise<never>((_, reject) => {
+    if (signal.aborted) reject(signal.reason)
+    signal.addEventListener('abort', () => reject(signal.reason), { once: true })
+  })

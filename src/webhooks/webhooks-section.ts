@@ -12,7 +12,7 @@ export const webhooksSection = defineConfigSection('webhooks', {
   allowPrivateNetworks: Type.Optional(
     Type.Boolean({
       description:
-        'deliver to loopback and private addresses; unset: yes in the dev and test profiles, no elsewhere (server-side request forgery)',
+        'deliver to loopback and private addresses; unset: yes in the test profile only (server-side request forgery)',
     }),
   ),
 })

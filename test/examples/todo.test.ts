@@ -40,6 +40,8 @@ beforeAll(async () => {
       http: { trustProxy: ['127.0.0.1'] },
       todo: { jwtSecret, authRequestsPerMinute: authLimit, adminKey },
       jobs: { pollingIntervalSeconds: 0.5 },
+      // The test's receiver listens on 127.0.0.1.
+      webhooks: { allowPrivateNetworks: true },
     },
   })
   base = (await app.start()).url

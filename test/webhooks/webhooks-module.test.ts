@@ -57,7 +57,12 @@ async function started(overrides: Record<string, unknown> = {}) {
   const background: JobsModule = jobs({ database: data, queues: [hooks.queue] })
   const { app } = testApp({
     modules: [data, hooks, background],
-    overrides: { jobs: { pollingIntervalSeconds: 0.5, maintenanceIntervalSeconds: 1 }, ...overrides },
+    overrides: {
+      jobs: { pollingIntervalSeconds: 0.5, maintenanceIntervalSeconds: 1 },
+      // The receiver listens on 127.0.0.1, which only the test profile allows by default.
+      webhooks: { allowPrivateNetworks: true },
+      ...overrides,
+    },
   })
   running.push(app)
   const { url } = await app.start()
@@ -179,7 +184,40 @@ describe('webhooks()', () => {
     const [delivery] = await settled(hooks, sub.id, 1)
     expect(delivery).toMatchObject({ status: 'failed', attempts: 3, lastStatus: null })
     expect(delivery!.lastError).toBe('refused: 127.0.0.1 is a private or loopback address')
+  })
+
+  it('refuses private addresses by default outside the test profile', async () => {
+    const { hooks } = await started({ webhooks: {} })
+    const sub = await hooks.subscribe({ url: `${base}/dev`, events: ['orders.paid'] })
+    await hooks.publish('orders.paid', { order: 11 })
+    const [delivery] = await settled(hooks, sub.id, 1)
+    expect(delivery!.lastError).toBe('refused: 127.0.0.1 is a private or loopback address')
     expect(received.filter((r) => r.path === '/private')).toEqual([])
+  })
+
+  it('sends a failed delivery again when an operator retries its dead letter', async () => {
+    const { hooks, background } = await started()
+    const late = await hooks.subscribe({ url: `${base}/late`, events: ['orders.paid'] })
+    failuresLeft.set('/late', 3)
+    const [id] = await hooks.publish('orders.paid', { order: 8 })
+    expect((await settled(hooks, late.id, 1))[0]).toMatchObject({ status: 'failed', attempts: 3 })
+    for (let i = 0; i < 50 && (await background.deadLetters.list(hooks.queue.name)).length === 0; i++) {
+      await new Promise((resolve) => setTimeout(resolve, 100))
+    }
+    await background.deadLetters.retry(hooks.queue.name, id!)
+    for (let i = 0; i < 100 && (await hooks.deliveries(late.id))[0]?.status !== 'delivered'; i++) {
+      await new Promise((resolve) => setTimeout(resolve, 100))
+    }
+    expect((await hooks.deliveries(late.id))[0]).toMatchObject({ id, status: 'delivered', attempts: 4 })
+  })
+
+  it('on 410, marks the subscription’s other waiting deliveries gone too', async () => {
+    const { hooks } = await started()
+    const sub = await hooks.subscribe({ url: `${base}/gone`, events: ['orders.paid'] })
+    await hooks.publish('orders.paid', { order: 9 })
+    await hooks.publish('orders.paid', { order: 10 })
+    const deliveries = await settled(hooks, sub.id, 2)
+    expect(deliveries.map((d) => d.status)).toEqual(['gone', 'gone'])
   })
 
   it('refuses a malformed subscription or event, naming what is wrong', async () => {

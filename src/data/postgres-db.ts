@@ -55,10 +55,15 @@ export async function openPostgresDb(options: PostgresDbOptions): Promise<Db> {
     )
   }
   type Runner = Pick<typeof sql, 'unsafe'>
+  // postgres.js queries are promises already: returned as they are, without an async wrapper
+  // (a statement that throws at once, on a bad parameter, still rejects).
   const on = (target: Runner): Queryable => ({
-    async query<Row>(text: string, params?: readonly unknown[]) {
-      const rows = await target.unsafe(text, (params ?? []) as never[])
-      return rows as unknown as Row[]
+    query<Row>(text: string, params?: readonly unknown[]) {
+      try {
+        return target.unsafe(text, (params ?? []) as never[]) as unknown as Promise<Row[]>
+      } catch (error) {
+        return Promise.reject(error)
+      }
     },
   })
   let closed = false

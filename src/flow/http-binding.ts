@@ -195,6 +195,8 @@ export function serveFlow<I, O>(
       body: flow.input ?? Type.Unknown(),
       headers: IdempotencyHeaders,
       response: mode === 'sync' ? { 200: output, 202: FlowRunAccepted } : { 202: FlowRunAccepted },
+      // A run that ends with a typed fault answers 422 (sync only); a dead run is the 500 every route has.
+      problems: mode === 'sync' ? [422] : [],
       summary: options.summary ?? flow.description ?? `Start a ${flow.name} run`,
       description:
         mode === 'sync'

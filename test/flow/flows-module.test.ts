@@ -325,7 +325,8 @@ describe('flows() and serveFlow()', () => {
     const result = await validator.validate(structuredClone(document) as never)
     expect(result.errors).toBeUndefined()
     const post = document.paths['/orders']!.post!
-    expect(Object.keys(post.responses)).toEqual(expect.arrayContaining(['200', '202', '400']))
+    expect(Object.keys(post.responses)).toEqual(expect.arrayContaining(['200', '202', '400', '422', '500']))
+    expect(post.responses['422']).toEqual({ $ref: '#/components/responses/UnprocessableContent' })
     expect(post.parameters).toEqual([
       expect.objectContaining({ name: 'idempotency-key', in: 'header', required: false }),
     ])

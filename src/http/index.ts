@@ -48,6 +48,7 @@ export {
   type RateLimitStore,
 } from './guards/rate-limit-store.ts'
 export {
+  type RateLimitStoreOwner,
   RedisRateLimitStore,
   type RedisRateLimitStoreOptions,
   rateLimitStore,

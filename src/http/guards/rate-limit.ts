@@ -49,7 +49,7 @@ const logEveryMs = 10_000
  * app.guard(rateLimit({ limit: 100, windowMs: 60_000 }))
  * app.post('/login', { guards: [rateLimit({ name: 'login', limit: 5, windowMs: 60_000 })] }, login)
  * // Replicas share counts through Redis when REDIS_URL is set:
- * app.guard(rateLimit({ limit: 100, windowMs: 60_000, store: rateLimitStore(app.config.values.redis) }))
+ * app.guard(rateLimit({ limit: 100, windowMs: 60_000, store: rateLimitStore(app) }))
  * ```
  */
 export function rateLimit(options: RateLimitOptions): Guard {

@@ -44,13 +44,13 @@ export interface RedisRateLimitStoreOptions {
  *
  * While Redis is unreachable, hits fail at once rather than queueing (the guard then fails
  * open or closed, as its `onStoreError` says) and the client reconnects in the background.
- * Call {@link close} on shutdown.
+ * Call {@link close} on shutdown, or make it with `rateLimitStore(app)`, which does.
  *
  * @example
  * ```ts
  * const store = new RedisRateLimitStore({ url: 'redis://127.0.0.1:6379' })
  * app.guard(rateLimit({ limit: 100, windowMs: 60_000, store }))
- * app.use({ name: 'rate-limit-store', stop: () => store.close() })
+ * app.use({ name: 'rate-limit-store', stop: () => store.close() }) // or: rateLimitStore(app)
  * ```
  */
 export class RedisRateLimitStore implements RateLimitStore {
@@ -142,17 +142,29 @@ export class RedisRateLimitStore implements RateLimitStore {
 export const redisStore = (url: string, options: Omit<RedisRateLimitStoreOptions, 'url'> = {}) =>
   new RedisRateLimitStore({ ...options, url })
 
+/** What {@link rateLimitStore} needs of an app (structural, since `keel/http` sits below `keel/app`). */
+export interface RateLimitStoreOwner {
+  readonly config: { readonly values: { readonly redis: { readonly url?: string | undefined } } }
+  use(module: { readonly name: string; stop(): void | Promise<void> }): unknown
+}
+
+let owned = 0
+
 /**
  * The store the app's config asks for: Redis when `redis.url` is set (REDIS_URL), else memory.
- * Pass it to every rate limit that must hold across replicas.
+ * Pass it to every rate limit that must hold across replicas. Given the app, the store is closed
+ * when the app stops (after HTTP has drained); given only the settings, closing it is yours.
  *
  * @example
  * ```ts
- * const store = rateLimitStore(app.config.values.redis)
- * app.guard(rateLimit({ limit: 100, windowMs: 60_000, store }))
- * app.use({ name: 'rate-limit-store', stop: () => store.close?.() })
+ * app.guard(rateLimit({ limit: 100, windowMs: 60_000, store: rateLimitStore(app) }))
  * ```
  */
-export function rateLimitStore(redis: { url?: string | undefined }): RateLimitStore {
-  return redis.url ? new RedisRateLimitStore({ url: redis.url }) : new MemoryRateLimitStore()
+export function rateLimitStore(from: RateLimitStoreOwner | { url?: string | undefined }): RateLimitStore {
+  if ('use' in from) {
+    const store = rateLimitStore(from.config.values.redis)
+    if (store.close) from.use({ name: `rate-limit-store-${++owned}`, stop: () => store.close?.() })
+    return store
+  }
+  return from.url ? new RedisRateLimitStore({ url: from.url }) : new MemoryRateLimitStore()
 }

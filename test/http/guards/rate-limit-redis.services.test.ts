@@ -115,6 +115,20 @@ describe('rateLimit with the Redis store', () => {
   })
 })
 
+describe('rateLimitStore(app)', () => {
+  it('closes the Redis store when the app stops', async () => {
+    const { app } = testApp({ env: { REDIS_URL: redisUrl } })
+    const owned = rateLimitStore(app)
+    expect(owned.kind).toBe('redis')
+    app.guard(rateLimit({ limit: 5, windowMs: 60_000, store: owned, name: `owned-${Date.now()}` }))
+    app.get('/a', () => ({ ok: true }))
+    await app.start()
+    expect((await get(app)).statusCode).toBe(200)
+    await app.stop()
+    await expect(owned.hit('after-stop', 1000)).rejects.toThrow('the Redis rate limit store is closed')
+  })
+})
+
 describe('rateLimit when Redis cannot be reached', () => {
   const deadUrl = 'redis://127.0.0.1:1'
 

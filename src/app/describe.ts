@@ -11,7 +11,11 @@ import type { KeelModule } from './module.ts'
 export interface AppDescription {
   service: { name: string; version: string }
   profile: string
-  ports: Array<{ name: 'http' | 'metrics'; port: number }>
+  /**
+   * The ports the app listens on: `http` (or `https` with TLS), `http-redirect` (the plain port
+   * that redirects to HTTPS, when configured) and `metrics` (when metrics have a port of their own).
+   */
+  ports: Array<{ name: 'http' | 'https' | 'http-redirect' | 'metrics'; port: number }>
   probes: { live: string; ready: string; health: string; startup: string }
   metrics: { enabled: boolean; path: string; port: number }
   routes: Array<{
@@ -68,11 +72,15 @@ export function describeApp(parts: DescribedParts): AppDescription {
   if (redis.url) services.add('redis')
   if (nats.url) services.add('nats')
   const metricsPort = parts.metricsOnOwnPort ? metrics.port! : server.port
+  const isTls = server.tls.certFile !== undefined && server.tls.keyFile !== undefined
   return {
     service,
     profile: parts.config.profile,
     ports: [
-      { name: 'http', port: server.port },
+      { name: isTls ? 'https' : 'http', port: server.port },
+      ...(isTls && server.redirectHttpPort !== null
+        ? [{ name: 'http-redirect' as const, port: server.redirectHttpPort }]
+        : []),
       ...(parts.metricsOnOwnPort ? [{ name: 'metrics' as const, port: metricsPort }] : []),
     ],
     probes: {

@@ -299,6 +299,25 @@ describe('describe()', () => {
       { name: 'broker', dependsOn: [], services: ['nats'], subjects: ['orders.*'] },
     ])
     expect(description.configSchema.properties).toHaveProperty('server')
+    expect(description.ports).toEqual([{ name: 'http', port: 0 }])
+  })
+
+  it('names the HTTPS port and the redirect port when TLS is configured', () => {
+    const { app } = testApp({
+      overrides: {
+        server: {
+          port: 8443,
+          tls: { certFile: '/etc/tls/cert.pem', keyFile: '/etc/tls/key.pem' },
+          redirectHttpPort: 8080,
+        },
+        metrics: { port: 9464 },
+      },
+    })
+    expect(app.describe().ports).toEqual([
+      { name: 'https', port: 8443 },
+      { name: 'http-redirect', port: 8080 },
+      { name: 'metrics', port: 9464 },
+    ])
   })
 })
 

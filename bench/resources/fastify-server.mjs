@@ -1,5 +1,6 @@
 // The peer: a hand-written Fastify + postgres.js server doing what Keel's resource routes do for
-// items.yaml: validate, run the same statements, serialize through a response schema.
+// items.yaml: validate, run the same statements, serialize through a response schema. Queries are
+// postgres.js tagged templates, as one writes them by hand, which postgres.js prepares.
 import Fastify from 'fastify'
 import postgres from 'postgres'
 
@@ -26,9 +27,8 @@ app.get(
     },
   },
   async (request, reply) => {
-    const [row] = await sql.unsafe('select id, name, price, in_stock, created_at from items where id = $1', [
-      request.params.id,
-    ])
+    const [row] =
+      await sql`select id, name, price, in_stock, created_at from items where id = ${request.params.id}`
     if (!row) return reply.code(404).send({ status: 404, title: 'Not Found' })
     return row
   },
@@ -53,10 +53,8 @@ app.get(
   },
   async (request) => {
     const limit = request.query.limit
-    const rows = await sql.unsafe(
-      'select id, name, price, in_stock, created_at from items order by id asc limit $1',
-      [limit + 1],
-    )
+    const rows =
+      await sql`select id, name, price, in_stock, created_at from items order by id asc limit ${limit + 1}`
     const more = rows.length > limit
     const items = more ? rows.slice(0, limit) : rows
     const last = items.at(-1)

@@ -44,6 +44,11 @@ export const dataSection = defineConfigSection('data', {
       description: 'PEM file of the CA that signed the PostgreSQL server certificate, for verify-full',
     }),
   ),
+  prepareStatements: Type.Boolean({
+    default: true,
+    description:
+      'PostgreSQL: prepare statements with parameters once per connection; false behind a transaction-mode pooler (PgBouncer before 1.21)',
+  }),
   slowQueryMs: Type.Integer({
     minimum: 0,
     default: 500,
@@ -119,6 +124,7 @@ export function database(options: DatabaseOptions = {}): DatabaseModule {
         dataDir: settings.dataDir,
         poolSize: settings.poolSize,
         statementTimeoutMs: settings.statementTimeoutMs,
+        prepare: settings.prepareStatements,
         ...(settings.sslmode ? { sslmode: settings.sslmode } : {}),
         ...(settings.sslRootCert ? { sslRootCert: settings.sslRootCert } : {}),
       })

@@ -17,6 +17,12 @@ export interface PostgresDbOptions {
   sslmode?: SslMode
   /** PEM file of the CA that signed the server's certificate, for `verify-full`. */
   sslRootCert?: string
+  /**
+   * Prepare statements with parameters once per connection and reuse them. Default true; false
+   * behind a pooler in transaction mode (PgBouncer before 1.21), where a connection's prepared
+   * statements do not follow the client.
+   */
+  prepare?: boolean
 }
 
 /**
@@ -55,12 +61,17 @@ export async function openPostgresDb(options: PostgresDbOptions): Promise<Db> {
     )
   }
   type Runner = Pick<typeof sql, 'unsafe'>
+  // Statements with parameters are prepared once per connection and reused (the server parses
+  // and plans them once); without parameters they go as simple queries, as postgres.js sends them.
+  const prepared = (args: unknown[]) =>
+    args.length > 0 && options.prepare !== false ? { prepare: true } : {}
   // postgres.js queries are promises already: returned as they are, without an async wrapper
   // (a statement that throws at once, on a bad parameter, still rejects).
   const on = (target: Runner): Queryable => ({
     query<Row>(text: string, params?: readonly unknown[]) {
       try {
-        return target.unsafe(text, (params ?? []) as never[]) as unknown as Promise<Row[]>
+        const args = (params ?? []) as never[]
+        return target.unsafe(text, args, prepared(args)) as unknown as Promise<Row[]>
       } catch (error) {
         return Promise.reject(error)
       }

@@ -1,5 +1,5 @@
 import type { App } from 'keel/app'
-import { database, openDb, openPostgresDb } from 'keel/data'
+import { type Db, database, openDb, openPostgresDb } from 'keel/data'
 import { isKeelError, type KeelError } from 'keel/errors'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { postgresSchemas } from '../support/postgres-schemas.ts'
@@ -30,6 +30,38 @@ describe('PostgreSQL connection', () => {
     expect((error as KeelError).code).toBe('KEEL_DB_CONNECT')
     expect(error.message).toContain('127.0.0.1:1')
     expect(error.message).not.toContain(password)
+  })
+
+  it('prepares statements with parameters, and re-prepares one whose table changed under it', async () => {
+    const db = await openPostgresDb({ url: schemaUrl, poolSize: 1 })
+    try {
+      await db.execute('create table prepared_notes (id int primary key, body text)')
+      await db.query('insert into prepared_notes values ($1, $2)', [1, 'a'])
+      const read = () => db.query('select * from prepared_notes where id = $1', [1])
+      expect(await read()).toEqual([{ id: 1, body: 'a' }])
+      const prepared = (on: Db) =>
+        on.query<{ count: number }>(
+          `select count(*)::int as count from pg_prepared_statements where statement like '%from prepared_notes where id%'`,
+        )
+      expect(await prepared(db)).toEqual([{ count: 1 }])
+      // The cached plan's result type changes: postgres.js prepares the statement again.
+      await db.execute('alter table prepared_notes add column done boolean default false')
+      expect(await read()).toEqual([{ id: 1, body: 'a', done: false }])
+    } finally {
+      await db.close()
+    }
+    const unprepared = await openPostgresDb({ url: schemaUrl, poolSize: 1, prepare: false })
+    try {
+      expect(await unprepared.query('select body from prepared_notes where id = $1', [1])).toEqual([
+        { body: 'a' },
+      ])
+      const [row] = await unprepared.query<{ count: number }>(
+        `select count(*)::int as count from pg_prepared_statements where statement like '%from prepared_notes where id%'`,
+      )
+      expect(row).toEqual({ count: 0 })
+    } finally {
+      await unprepared.close()
+    }
   })
 
   it('cancels a statement that outlives statementTimeoutMs', async () => {

@@ -74,7 +74,12 @@ describe('database()', () => {
   it('declares the data section with its defaults, and refuses a bad value naming the key', () => {
     const data = database()
     const { app } = testApp({ modules: [data] })
-    expect(app.section(dataSection)).toEqual({ poolSize: 10, statementTimeoutMs: 0, slowQueryMs: 500 })
+    expect(app.section(dataSection)).toEqual({
+      poolSize: 10,
+      statementTimeoutMs: 0,
+      prepareStatements: true,
+      slowQueryMs: 500,
+    })
     expect(() => testApp({ yaml: 'data:\n  poolSize: 0\n', modules: [database()] })).toThrow(
       /keel\.yaml:2 data\.poolSize/,
     )

@@ -1,5 +1,5 @@
 import type { Redis } from 'ioredis'
-import { redactUrl } from '../../log/index.ts'
+import { RedisConnection } from '../redis-connection.ts'
 import { MemoryRateLimitStore, type RateLimitHit, type RateLimitStore } from './rate-limit-store.ts'
 
 /**
@@ -19,9 +19,6 @@ return { count, ttl }
 type ScriptedRedis = Redis & {
   keelRateLimitHit(key: string, windowMs: number): Promise<[number, number]>
 }
-
-/** A function, so that TypeScript re-reads `status` after an await. */
-const isReady = (client: Redis): boolean => client.status === 'ready'
 
 /** Options of {@link RedisRateLimitStore}. */
 export interface RedisRateLimitStoreOptions {
@@ -55,24 +52,18 @@ export interface RedisRateLimitStoreOptions {
  */
 export class RedisRateLimitStore implements RateLimitStore {
   readonly kind = 'redis'
-  readonly #url: string
   readonly #prefix: string
-  readonly #timeoutMs: number
-  #client: Promise<ScriptedRedis> | undefined
-  /** Settles when the first connection attempt ends, either way. */
-  #firstAttempt: Promise<void> | undefined
-  #isClosed = false
-  /** The last connection error, for the message of a failed hit. */
-  #lastError: string | undefined
+  readonly #redis: RedisConnection<ScriptedRedis>
 
   constructor(options: RedisRateLimitStoreOptions) {
-    if (typeof options?.url !== 'string' || !/^rediss?:\/\//.test(options.url))
-      throw new TypeError(
-        `RedisRateLimitStore: url must be a redis:// or rediss:// URL, got ${JSON.stringify(options?.url)}`,
-      )
-    this.#url = options.url
+    this.#redis = new RedisConnection({
+      url: options?.url,
+      timeoutMs: options?.timeoutMs ?? 500,
+      owner: 'RedisRateLimitStore',
+      what: 'Redis rate limit store',
+      scripts: { keelRateLimitHit: hitScript },
+    })
     this.#prefix = options.prefix ?? 'keel:ratelimit:'
-    this.#timeoutMs = options.timeoutMs ?? 500
   }
 
   /** The prefix keys get in Redis. */
@@ -81,58 +72,13 @@ export class RedisRateLimitStore implements RateLimitStore {
   }
 
   async hit(key: string, windowMs: number): Promise<RateLimitHit> {
-    if (this.#isClosed) throw new Error('the Redis rate limit store is closed')
-    this.#client ??= this.#connect()
-    const client = await this.#client
-    if (!isReady(client)) {
-      await this.#firstAttempt
-      if (!isReady(client))
-        throw new Error(
-          `Redis at ${redactUrl(this.#url)} is not connected (${client.status}${this.#lastError ? `, last error ${this.#lastError}` : ''})`,
-        )
-    }
+    const client = await this.#redis.ready()
     const [count, ttl] = await client.keelRateLimitHit(this.#prefix + key, windowMs)
     return { count: Number(count), resetMs: Number(ttl) }
   }
 
-  async close(): Promise<void> {
-    this.#isClosed = true
-    const pending = this.#client
-    this.#client = undefined
-    if (!pending) return
-    const client = await pending.catch(() => undefined)
-    if (!client) return
-    if (client.status === 'ready') await client.quit().catch(() => client.disconnect())
-    else client.disconnect()
-  }
-
-  async #connect(): Promise<ScriptedRedis> {
-    const { Redis } = await import('ioredis')
-    const client = new Redis(this.#url, {
-      // Fail fast while disconnected: a rate limit must not hold requests in a queue.
-      enableOfflineQueue: false,
-      maxRetriesPerRequest: 0,
-      autoResendUnfulfilledCommands: false,
-      commandTimeout: this.#timeoutMs,
-      connectTimeout: Math.max(this.#timeoutMs, 1000),
-      retryStrategy: (attempt) => Math.min(attempt * 100, 2000),
-      lazyConnect: false,
-    }) as ScriptedRedis
-    client.defineCommand('keelRateLimitHit', { numberOfKeys: 1, lua: hitScript })
-    // Errors surface on the hits that meet them; an 'error' event without a listener would crash.
-    client.on('error', (error: NodeJS.ErrnoException) => {
-      this.#lastError = error.code ?? error.message
-    })
-    this.#firstAttempt = new Promise<void>((resolve) => {
-      const done = () => {
-        client.off('ready', done)
-        client.off('close', done)
-        resolve()
-      }
-      client.once('ready', done)
-      client.once('close', done)
-    })
-    return client
+  close(): Promise<void> {
+    return this.#redis.close()
   }
 }
 

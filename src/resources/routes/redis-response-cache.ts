@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto'
 import type { Redis } from 'ioredis'
-import { redactUrl } from '../../log/index.ts'
+import { RedisConnection } from '../../http/redis-connection.ts'
 import type { CacheLookup, ResponseCache } from './response-cache.ts'
 
 /**
@@ -17,9 +17,6 @@ return { generation, redis.call('GET', ARGV[1] .. generation .. ARGV[2]) }
 type ScriptedRedis = Redis & {
   keelCacheLookup(generationKey: string, head: string, tail: string): Promise<[string, string | null]>
 }
-
-/** A function, so that TypeScript re-reads `status` after an await. */
-const isReady = (client: Redis): boolean => client.status === 'ready'
 
 /** Options of {@link RedisResponseCache}. */
 export interface RedisResponseCacheOptions {
@@ -60,24 +57,18 @@ export interface RedisResponseCacheOptions {
  */
 export class RedisResponseCache implements ResponseCache {
   readonly kind = 'redis'
-  readonly #url: string
   readonly #prefix: string
-  readonly #timeoutMs: number
-  #client: Promise<ScriptedRedis> | undefined
-  /** Settles when the first connection attempt ends, either way. */
-  #firstAttempt: Promise<void> | undefined
-  #isClosed = false
-  /** The last connection error, for the message of a failed command. */
-  #lastError: string | undefined
+  readonly #redis: RedisConnection<ScriptedRedis>
 
   constructor(options: RedisResponseCacheOptions) {
-    if (typeof options?.url !== 'string' || !/^rediss?:\/\//.test(options.url))
-      throw new TypeError(
-        `RedisResponseCache: url must be a redis:// or rediss:// URL, got ${JSON.stringify(options?.url)}`,
-      )
-    this.#url = options.url
+    this.#redis = new RedisConnection({
+      url: options?.url,
+      timeoutMs: options?.timeoutMs ?? 500,
+      owner: 'RedisResponseCache',
+      what: 'Redis response cache',
+      scripts: { keelCacheLookup: lookupScript },
+    })
     this.#prefix = options.prefix ?? 'keel:cache'
-    this.#timeoutMs = options.timeoutMs ?? 500
   }
 
   /** What every key starts with. */
@@ -86,7 +77,7 @@ export class RedisResponseCache implements ResponseCache {
   }
 
   async get(resource: string, scope: string, target: string): Promise<CacheLookup> {
-    const client = await this.#ready()
+    const client = await this.#redis.ready()
     const head = `${this.#prefix}:{${resource}}:`
     const tail = `:${createHash('sha256').update(scope).update('\u0000').update(target).digest('base64url')}`
     const [generation, body] = await client.keelCacheLookup(this.#generationKey(resource), head, tail)
@@ -94,12 +85,12 @@ export class RedisResponseCache implements ResponseCache {
   }
 
   async set(key: string, body: string, ttlSeconds: number): Promise<void> {
-    const client = await this.#ready()
+    const client = await this.#redis.ready()
     await client.set(key, body, 'EX', ttlSeconds)
   }
 
   async invalidate(resource: string): Promise<void> {
-    const client = await this.#ready()
+    const client = await this.#redis.ready()
     await client.incr(this.#generationKey(resource))
   }
 
@@ -107,69 +98,15 @@ export class RedisResponseCache implements ResponseCache {
    * Opens the connection now rather than at the first request, and says whether it is up.
    * Never throws: a cache that cannot connect only costs hits.
    */
-  async connect(): Promise<boolean> {
-    if (this.#isClosed) return false
-    this.#client ??= this.#connect()
-    const client = await this.#client
-    await this.#firstAttempt
-    return isReady(client)
+  connect(): Promise<boolean> {
+    return this.#redis.connect()
   }
 
-  async close(): Promise<void> {
-    this.#isClosed = true
-    const pending = this.#client
-    this.#client = undefined
-    if (!pending) return
-    const client = await pending.catch(() => undefined)
-    if (!client) return
-    if (client.status === 'ready') await client.quit().catch(() => client.disconnect())
-    else client.disconnect()
+  close(): Promise<void> {
+    return this.#redis.close()
   }
 
   #generationKey(resource: string): string {
     return `${this.#prefix}:gen:{${resource}}`
-  }
-
-  async #ready(): Promise<ScriptedRedis> {
-    if (this.#isClosed) throw new Error('the Redis response cache is closed')
-    this.#client ??= this.#connect()
-    const client = await this.#client
-    if (!isReady(client)) {
-      await this.#firstAttempt
-      if (!isReady(client))
-        throw new Error(
-          `Redis at ${redactUrl(this.#url)} is not connected (${client.status}${this.#lastError ? `, last error ${this.#lastError}` : ''})`,
-        )
-    }
-    return client
-  }
-
-  async #connect(): Promise<ScriptedRedis> {
-    const { Redis } = await import('ioredis')
-    const client = new Redis(this.#url, {
-      // Fail fast while disconnected: a request must not wait for a cache in a queue.
-      enableOfflineQueue: false,
-      maxRetriesPerRequest: 0,
-      autoResendUnfulfilledCommands: false,
-      commandTimeout: this.#timeoutMs,
-      connectTimeout: Math.max(this.#timeoutMs, 1000),
-      retryStrategy: (attempt) => Math.min(attempt * 100, 2000),
-      lazyConnect: false,
-    }) as ScriptedRedis
-    client.defineCommand('keelCacheLookup', { numberOfKeys: 1, lua: lookupScript })
-    // Errors surface on the commands that meet them; an 'error' event without a listener would crash.
-    client.on('error', (error: NodeJS.ErrnoException) => {
-      this.#lastError = error.code ?? error.message
-    })
-    this.#firstAttempt = new Promise<void>((resolve) => {
-      const done = () => {
-        client.off('ready', done)
-        client.off('close', done)
-        resolve()
-      }
-      client.once('ready', done)
-      client.once('close', done)
-    })
-    return client
   }
 }

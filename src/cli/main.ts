@@ -26,6 +26,17 @@ Commands:
 Run keel <command> --help for a command's flags.
 Exit codes: 0 success, 1 the command found a problem, 2 bad arguments.`
 
+/** Commands that answer with their text and exit code; the others are spelled out in {@link main}. */
+const outcomeCommands: Readonly<
+  Record<string, (args: string[], isTty: boolean) => Promise<{ text: string; code: number }>>
+> = {
+  flows: flowsCommand,
+  migrate: (args) => migrateCommand(args),
+  jobs: (args) => jobsCommand(args),
+  validate: (args) => validateCommand(args),
+  audit: (args) => auditCommand(args),
+}
+
 /** Where the CLI writes; `isTTY` turns on emphasis. Any writable stream works (tests pass their own). */
 export type CliOutput = NodeJS.WritableStream & { isTTY?: boolean }
 
@@ -75,33 +86,13 @@ export async function main(
         out.write(await openapiCommand(values as OpenApiFlags))
         return 0
       }
-      case 'flows': {
-        const { text, code } = await flowsCommand(rest, Boolean(out.isTTY))
+      default: {
+        const run = Object.hasOwn(outcomeCommands, command) ? outcomeCommands[command] : undefined
+        if (!run) throw usageError(`unknown command "${command}" (run keel --help)`)
+        const { text, code } = await run(rest, Boolean(out.isTTY))
         out.write(text)
         return code
       }
-      case 'migrate': {
-        const { text, code } = await migrateCommand(rest)
-        out.write(text)
-        return code
-      }
-      case 'jobs': {
-        const { text, code } = await jobsCommand(rest)
-        out.write(text)
-        return code
-      }
-      case 'validate': {
-        const { text, code } = await validateCommand(rest)
-        out.write(text)
-        return code
-      }
-      case 'audit': {
-        const { text, code } = await auditCommand(rest)
-        out.write(text)
-        return code
-      }
-      default:
-        throw usageError(`unknown command "${command}" (run keel --help)`)
     }
   } catch (error) {
     return report(error, argv.includes('--json'), out, err)

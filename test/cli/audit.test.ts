@@ -2,27 +2,15 @@ import { spawn } from 'node:child_process'
 import { mkdtempSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join, resolve } from 'node:path'
-import { Writable } from 'node:stream'
 import { AuditTrail, auditMigrations } from 'keel/audit'
 import { migrate, openPgliteDb } from 'keel/data'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { main } from '../../src/cli/main.ts'
+import { runKeel } from '../support/cli.ts'
 
 const repo = resolve(import.meta.dirname, '../..')
 
-class Collected extends Writable {
-  text = ''
-  override _write(chunk: Buffer | string, _encoding: BufferEncoding, done: () => void): void {
-    this.text += chunk.toString()
-    done()
-  }
-}
-
 async function inProcess(args: string[]) {
-  const out = new Collected()
-  const err = new Collected()
-  const code = await main(['audit', ...args], out, err)
-  return { code, out: out.text, err: err.text }
+  return runKeel(['audit', ...args])
 }
 
 /** Runs `fn` on the trail's PGlite directory, closing it after so the CLI can open it. */

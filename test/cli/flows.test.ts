@@ -2,25 +2,16 @@ import { spawnSync } from 'node:child_process'
 import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join, resolve } from 'node:path'
-import { Writable } from 'node:stream'
 import { flow, type SchematicDocumentDiff, schematicDocument, step } from 'keel/flow'
 import { describe, expect, it } from 'vitest'
 import { main } from '../../src/cli/main.ts'
+import { Collected } from '../support/cli.ts'
 import { order, refund } from './fixtures/flows/orders.ts'
 
 const repo = resolve(import.meta.dirname, '../..')
 const entry = 'test/cli/fixtures/flows/orders.ts'
 const changedEntry = 'test/cli/fixtures/flows/orders-changed.ts'
 const appEntry = 'test/cli/fixtures/flows/app.ts'
-
-class Collected extends Writable {
-  text = ''
-  isTTY = false
-  override _write(chunk: Buffer | string, _encoding: BufferEncoding, done: () => void): void {
-    this.text += chunk.toString()
-    done()
-  }
-}
 
 async function keel(args: string[], { tty = false } = {}) {
   const out = new Collected()

@@ -1,24 +1,15 @@
 import { mkdtempSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
-import { Writable } from 'node:stream'
 import { Type } from '@sinclair/typebox'
 import { queue } from 'keel/jobs'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { jobsCommand } from '../../src/cli/commands/jobs.ts'
-import { main } from '../../src/cli/main.ts'
 import { eventually } from '../flow/support/eventually.ts'
 import { startJobsApp } from '../jobs/support/jobs-app.ts'
+import { runKeel } from '../support/cli.ts'
 
 /** A stream that keeps what is written to it. */
-class Collected extends Writable {
-  text = ''
-  override _write(chunk: Buffer | string, _encoding: BufferEncoding, done: () => void): void {
-    this.text += chunk.toString()
-    done()
-  }
-}
-
 const dir = mkdtempSync(join(tmpdir(), 'keel-cli-jobs-'))
 const dataDir = join(dir, 'pgdata')
 afterAll(() => rmSync(dir, { recursive: true, force: true }))
@@ -86,12 +77,7 @@ describe('keel jobs', () => {
   })
 
   it('exits 2 naming the flag for bad arguments, through main', async () => {
-    const run = async (args: string[]) => {
-      const out = new Collected()
-      const err = new Collected()
-      const code = await main(['jobs', ...args], out, err)
-      return { code, out: out.text, err: err.text }
-    }
+    const run = (args: string[]) => runKeel(['jobs', ...args])
     const both = await run(['--url', 'postgres://x@127.0.0.1/db', '--data-dir', dataDir])
     expect(both.code).toBe(2)
     expect(both.err).toContain('--url and --data-dir cannot be combined')

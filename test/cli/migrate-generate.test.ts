@@ -1,28 +1,15 @@
 import { cpSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join, resolve } from 'node:path'
-import { Writable } from 'node:stream'
 import { migrate, openPgliteDb, readMigrationFiles } from 'keel/data'
 import { afterAll, describe, expect, it } from 'vitest'
-import { main } from '../../src/cli/main.ts'
 import { createTableSql, loadResources } from '../../src/resources/index.ts'
+import { runKeel } from '../support/cli.ts'
 
 const fixtures = resolve(import.meta.dirname, '../resources/fixtures')
 
-/** A stream that keeps what is written to it. */
-class Collected extends Writable {
-  text = ''
-  override _write(chunk: Buffer | string, _encoding: BufferEncoding, done: () => void): void {
-    this.text += chunk.toString()
-    done()
-  }
-}
-
 async function keel(...args: string[]) {
-  const out = new Collected()
-  const err = new Collected()
-  const code = await main(args, out, err)
-  return { code, out: out.text, err: err.text }
+  return runKeel(args)
 }
 
 const temporary: string[] = []

@@ -1,25 +1,13 @@
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
-import { Writable } from 'node:stream'
 import { openPostgresDb } from 'keel/data'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { main } from '../../src/cli/main.ts'
+import { runKeel } from '../support/cli.ts'
 import { postgresSchemas } from '../support/postgres-schemas.ts'
 
-class Collected extends Writable {
-  text = ''
-  override _write(chunk: Buffer | string, _encoding: BufferEncoding, done: () => void): void {
-    this.text += chunk.toString()
-    done()
-  }
-}
-
 async function keel(args: string[]) {
-  const out = new Collected()
-  const err = new Collected()
-  const code = await main(['migrate', ...args], out, err)
-  return { code, out: out.text, err: err.text }
+  return runKeel(['migrate', ...args])
 }
 
 const schemas = postgresSchemas('keel_cli_migrate')

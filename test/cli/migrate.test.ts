@@ -2,9 +2,8 @@ import { spawn } from 'node:child_process'
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join, resolve } from 'node:path'
-import { Writable } from 'node:stream'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { main } from '../../src/cli/main.ts'
+import { runKeel } from '../support/cli.ts'
 
 const repo = resolve(import.meta.dirname, '../..')
 
@@ -28,21 +27,9 @@ function keel(cwd: string, args: string[], env: Record<string, string> = {}) {
   })
 }
 
-/** A stream that keeps what is written to it. */
-class Collected extends Writable {
-  text = ''
-  override _write(chunk: Buffer | string, _encoding: BufferEncoding, done: () => void): void {
-    this.text += chunk.toString()
-    done()
-  }
-}
-
 /** Runs `keel migrate` in this process, skipping the start-up of a spawned one. */
 async function inProcess(args: string[]) {
-  const out = new Collected()
-  const err = new Collected()
-  const code = await main(['migrate', ...args], out, err)
-  return { code, out: out.text, err: err.text }
+  return runKeel(['migrate', ...args])
 }
 
 const users = `-- migrate:up

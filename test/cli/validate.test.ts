@@ -2,27 +2,14 @@ import { spawn } from 'node:child_process'
 import { cpSync, mkdtempSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join, relative, resolve } from 'node:path'
-import { Writable } from 'node:stream'
 import { afterAll, describe, expect, it } from 'vitest'
-import { main } from '../../src/cli/main.ts'
+import { runKeel } from '../support/cli.ts'
 
 const repo = resolve(import.meta.dirname, '../..')
 const fixtures = relative(process.cwd(), join(repo, 'test/resources/fixtures'))
 
-/** A stream that keeps what is written to it. */
-class Collected extends Writable {
-  text = ''
-  override _write(chunk: Buffer | string, _encoding: BufferEncoding, done: () => void): void {
-    this.text += chunk.toString()
-    done()
-  }
-}
-
 async function keel(...args: string[]) {
-  const out = new Collected()
-  const err = new Collected()
-  const code = await main(args, out, err)
-  return { code, out: out.text, err: err.text }
+  return runKeel(args)
 }
 
 const temporary: string[] = []

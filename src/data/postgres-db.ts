@@ -42,6 +42,15 @@ export async function openPostgresDb(options: PostgresDbOptions): Promise<Db> {
     // PGlite returns int8 as a number while it fits; postgres.js would give a string. Same rows
     // from both drivers matter more than a bigint nobody asked for.
     types: {
+      // postgres.js turns a string for a timestamp parameter into a Date before sending it, which
+      // drops the microseconds PostgreSQL keeps (PGlite sends the string as written). Strings go
+      // as they are; Dates as their ISO text; rows still come back as Dates.
+      date: {
+        to: 1184,
+        from: [1082, 1114, 1184],
+        serialize: (value: unknown) => (typeof value === 'string' ? value : (value as Date).toISOString()),
+        parse: (value: string) => new Date(value),
+      },
       int8: {
         to: 20,
         from: [20],

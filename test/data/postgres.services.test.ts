@@ -64,6 +64,19 @@ describe('PostgreSQL connection', () => {
     }
   })
 
+  it('sends a timestamp string as written, microseconds included, and a Date as its instant', async () => {
+    const db = await openPostgresDb({ url: schemaUrl, poolSize: 1 })
+    try {
+      const [row] = await db.query<{ text: string; date: Date }>(
+        `select to_char($1::timestamptz at time zone 'UTC', 'HH24:MI:SS.US') as text, $2::timestamptz as date`,
+        ['2026-01-02T03:04:05.123456Z', new Date('2026-01-02T03:04:05.678Z')],
+      )
+      expect(row).toEqual({ text: '03:04:05.123456', date: new Date('2026-01-02T03:04:05.678Z') })
+    } finally {
+      await db.close()
+    }
+  })
+
   it('cancels a statement that outlives statementTimeoutMs', async () => {
     const db = await openPostgresDb({ url: schemaUrl, statementTimeoutMs: 50, poolSize: 1 })
     try {

@@ -195,10 +195,6 @@ export class ResourceStatements {
       return `($${params.length}::jsonb->'v')`
     }
     params.push(value)
-    // As text, cast by the server: postgres.js would send a timestamptz parameter through a JS
-    // Date, dropping the microseconds a cursor carries.
-    if (field.type === 'timestamp' && typeof value === 'string')
-      return `($${params.length}::text)::timestamptz`
     return `$${params.length}`
   }
 }

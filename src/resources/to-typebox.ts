@@ -42,7 +42,9 @@ export function resourceSchemas(resource: ResourceDefinition): ResourceSchemas {
   return {
     row: closed(
       Object.fromEntries(
-        resource.fields.filter((field) => !field.sensitive).map((field) => [field.name, nullable(field)]),
+        resource.fields
+          .filter((field) => !field.sensitive)
+          .map((field) => [field.name, nullable(field, answerSchema(field))]),
       ),
     ),
     params: closed({ [pk.name]: valueSchema(pk) }),
@@ -91,9 +93,24 @@ const fieldsNamed = (resource: ResourceDefinition, names: readonly string[]): Fi
   names.map((name) => findField(resource, name)!)
 
 /** The field's schema, allowing `null` when the column does. */
-function nullable(field: FieldDefinition): TSchema {
-  const schema = valueSchema(field)
+function nullable(field: FieldDefinition, schema: TSchema = valueSchema(field)): TSchema {
   return field.required || field.type === 'json' ? schema : Type.Union([schema, Type.Null()])
+}
+
+/**
+ * The schema of a field's value in answers: a `bigint` past ±(2^53 − 1) is its decimal string
+ * (input stays within the safe range, but rows written by other means may not).
+ */
+function answerSchema(field: FieldDefinition): TSchema {
+  const schema = valueSchema(field)
+  if (field.type !== 'bigint') return schema
+  return Type.Union([
+    schema,
+    Type.String({
+      pattern: '^-?[0-9]{16,19}$',
+      description: 'a value past ±(2^53 − 1), as a decimal string',
+    }),
+  ])
 }
 
 /** The schema of a field's (non-null) value. */

@@ -11,6 +11,7 @@ import { type RowScope, scopeFor, signedIn } from './access.ts'
 import { appResponseCache, type ResponseCacheOptions } from './app-response-cache.ts'
 import { decodeCursor } from './cursor.ts'
 import { constraintProblem } from './database-errors.ts'
+import { withExactBigints } from './exact-bigint.ts'
 import { FailSoftCache, type ResourceAnswers } from './fail-soft-cache.ts'
 import type { ResourceChange, ResourceChangeHook } from './resource-change.ts'
 import type { ResponseCache } from './response-cache.ts'
@@ -91,8 +92,9 @@ function serveOne(
   ): Promise<Record<string, unknown> | undefined> => {
     try {
       const row = await db().transaction(async (tx) => {
-        const [written] = await tx.query(statement.sql, statement.params)
-        if (!written) return undefined
+        const [raw] = await tx.query(statement.sql, statement.params)
+        if (!raw) return undefined
+        const written = withExactBigints(raw)
         const event: ResourceChange = {
           resource: resource.name,
           ...change,
@@ -175,7 +177,7 @@ function serveOne(
           const statement = statements.list(list, request, scope)
           const rows = await db().query(statement.sql, statement.params)
           const more = rows.length > request.limit
-          const items = more ? rows.slice(0, request.limit) : rows
+          const items = (more ? rows.slice(0, request.limit) : rows).map(withExactBigints)
           if (list.pagination.style === 'offset') {
             return { items, nextOffset: more ? (request.offset ?? 0) + request.limit : null }
           }
@@ -204,7 +206,7 @@ function serveOne(
           const statement = statements.get(id, scope)
           const [row] = await db().query(statement.sql, statement.params)
           if (!row) throw notFound(id)
-          return row
+          return withExactBigints(row)
         })
       },
     )

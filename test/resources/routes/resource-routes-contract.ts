@@ -44,8 +44,9 @@ const notesYaml = `
 resource: notes
 version: 2
 fields:
-  id:   { type: integer, primary: true, generated: true }
-  body: { type: text, required: true }
+  id:    { type: integer, primary: true, generated: true }
+  body:  { type: text, required: true }
+  views: { type: bigint }
 endpoints:
   list:   { auth: [public], sort: [body], pagination: { style: offset, defaultLimit: 2 } }
   create: { auth: [public], input: [body] }
@@ -371,6 +372,22 @@ export function describeResourceRoutes(name: string, databaseUrl: () => Promise<
       expect(first.body).toMatchObject({ items: [{ body: 'a' }, { body: 'b' }], nextOffset: 2 })
       const second = await anonymous('GET', '/v2/notes?sort=body&offset=2')
       expect(second.body).toMatchObject({ items: [{ body: 'c' }], nextOffset: null })
+    })
+
+    it('answers a bigint past 2^53 as its exact decimal string, safe ones as numbers, null as null', async () => {
+      const { as, data } = await served()
+      const anonymous = as(undefined)
+      for (const body of ['huge', 'small', 'none'])
+        expect((await anonymous('POST', '/v2/notes', { body })).status).toBe(201)
+      await data.db.execute(`update notes set views = 9007199254740993 where body = 'huge'`)
+      await data.db.execute(`update notes set views = -42 where body = 'small'`)
+      const page = await anonymous('GET', '/v2/notes?sort=body&limit=5')
+      expect(page.status).toBe(200)
+      expect(page.body.items).toEqual([
+        expect.objectContaining({ body: 'huge', views: '9007199254740993' }),
+        expect.objectContaining({ body: 'none', views: null }),
+        expect.objectContaining({ body: 'small', views: -42 }),
+      ])
     })
   })
 }

@@ -141,6 +141,7 @@ export function database(options: DatabaseOptions = {}): DatabaseModule {
         registry: app.metrics.registry,
         logger: log,
         slowQueryMs: settings.slowQueryMs,
+        poolMax: raw.driver === 'postgres' ? settings.poolSize : 1,
       })
       log.info(
         url
@@ -154,7 +155,12 @@ export function database(options: DatabaseOptions = {}): DatabaseModule {
       await db?.close()
     },
     describe(): ModuleDescription {
-      return db ? { services: url ? ['postgres'] : [], driver: db.driver } : { services: [] }
+      // `stores` says what the app keeps its data in whatever the driver today: a deployment with
+      // replicas needs PostgreSQL even where development runs on PGlite.
+      const stores = { stores: ['postgres'] }
+      return db
+        ? { services: url ? ['postgres'] : [], driver: db.driver, ...stores }
+        : { services: [], ...stores }
     },
   }
 }

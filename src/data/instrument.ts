@@ -11,6 +11,12 @@ export interface InstrumentDbOptions {
   logger?: Logger
   /** A statement that runs longer than this is logged; 0 turns the log off. Default 500. */
   slowQueryMs?: number
+  /**
+   * Connections the driver may open (`data.poolSize` for PostgreSQL, 1 for PGlite), published as
+   * `keel_db_pool_max` so that in-flight statements read as a share of the pool: at or above 1
+   * statements queue for a connection.
+   */
+  poolMax?: number
 }
 
 /** The `operation` label: the statement's first keyword. */
@@ -136,6 +142,7 @@ function createProbe(driver: Db['driver'], options: InstrumentDbOptions): Probe 
       : { duration: noop, ok: noop, error: noop }
   }
   const inFlight = metrics ? metrics.inFlight.labels(driver) : noop
+  if (metrics && options.poolMax !== undefined) metrics.poolMax.labels(driver).value = options.poolMax
   const logger = options.logger
   const slowQueryMs = options.slowQueryMs ?? 500
   const slowAfterMs = logger && slowQueryMs > 0 ? slowQueryMs : Number.POSITIVE_INFINITY
@@ -161,6 +168,7 @@ interface DbMetrics {
   readonly duration: BoundHistogram
   readonly queries: BoundCounter
   readonly inFlight: BoundGauge
+  readonly poolMax: BoundGauge
   readonly transactions: BoundCounter
 }
 
@@ -190,6 +198,12 @@ const dbMetrics = perRegistry(
     inFlight: new BoundGauge({
       name: 'keel_db_queries_in_flight',
       help: 'Database statements running now',
+      labelNames: ['driver'],
+      registry,
+    }),
+    poolMax: new BoundGauge({
+      name: 'keel_db_pool_max',
+      help: 'Connections the database pool may open; keel_db_queries_in_flight above it wait for one',
       labelNames: ['driver'],
       registry,
     }),

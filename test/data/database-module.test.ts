@@ -46,9 +46,12 @@ describe('database()', () => {
       outcome: 'ok',
     })
     expect(inserts.map((s) => s.value)).toEqual([1])
+    // One connection: PGlite serves one statement at a time.
+    expect(findSamples(samples, 'keel_db_pool_max', { driver: 'pglite' }).map((s) => s.value)).toEqual([1])
 
+    // No server in use today, but replicas of this app need PostgreSQL.
     expect(app.describe().modules).toEqual([
-      expect.objectContaining({ name: 'database', driver: 'pglite', services: [] }),
+      expect.objectContaining({ name: 'database', driver: 'pglite', services: [], stores: ['postgres'] }),
     ])
     expect(app.describe().healthChecks).toEqual([{ name: 'database', critical: true }])
 

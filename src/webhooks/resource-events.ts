@@ -6,9 +6,8 @@ import type { WebhooksModule } from './webhooks-module.ts'
  * webhook event `<resource>.<created|updated|deleted>`, in the write's transaction: the
  * deliveries exist only if the row does.
  *
- * Subscriptions are not per tenant: every subscriber of `todos.created` receives the rows of every
- * tenant (with their `tenant`). On a tenant resource, subscribe only receivers that may see all
- * tenants, such as your own services.
+ * On a tenant resource each change is published for its tenant: it reaches the subscriptions of
+ * that tenant and the operator's (subscriptions without a tenant), never another tenant's.
  *
  * @example
  * ```ts
@@ -19,6 +18,9 @@ export function webhookChanges(module: WebhooksModule): ResourceChangeHook {
   return (change, tx) => {
     if (!change.isDeclaredEvent) return
     const data = { id: change.id, ...change.row, ...(change.tenant ? { tenant: change.tenant } : {}) }
-    return module.publish(`${change.resource}.${change.type}`, data, { tx })
+    return module.publish(`${change.resource}.${change.type}`, data, {
+      tx,
+      ...(change.tenant ? { tenant: change.tenant } : {}),
+    })
   }
 }

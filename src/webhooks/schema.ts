@@ -33,4 +33,17 @@ drop table keel_webhook_deliveries;
 drop table keel_webhook_subscriptions;
 `,
   },
+  {
+    // A tenant's subscriptions receive that tenant's events only; those without a tenant are the
+    // operator's and receive every event.
+    id: '0002_subscription_tenant',
+    up: `
+alter table keel_webhook_subscriptions add column tenant text;
+create index keel_webhook_subscriptions_by_tenant on keel_webhook_subscriptions (tenant);
+`,
+    down: `
+drop index keel_webhook_subscriptions_by_tenant;
+alter table keel_webhook_subscriptions drop column tenant;
+`,
+  },
 ]

@@ -29,6 +29,8 @@ export interface WebhookSubscription {
   readonly url: string
   /** Event names (`todos.created`), or `*` for every event. */
   readonly events: string[]
+  /** The tenant whose events it receives; null: an operator subscription receiving every tenant's. */
+  readonly tenant: string | null
   readonly active: boolean
   /** Why delivery stopped (`the receiver answered 410 Gone`), when inactive. */
   readonly disabledReason: string | null
@@ -55,20 +57,26 @@ export interface WebhookDelivery {
 export interface WebhooksModule extends KeelModule {
   /** The delivery queue: pass it to `jobs({ queues: [...] })`. */
   readonly queue: AnyJobQueue
-  /** Adds a subscription; the answer carries its signing secret, shown once. */
+  /**
+   * Adds a subscription; the answer carries its signing secret, shown once. With `tenant` it
+   * receives only events published for that tenant; without, every event (an operator's).
+   */
   subscribe(subscription: {
     url: string
     events: readonly string[]
+    tenant?: string
   }): Promise<WebhookSubscription & { secret: string }>
   /** Removes a subscription and its delivery record; false when there was none. */
   unsubscribe(id: string): Promise<boolean>
-  subscriptions(): Promise<WebhookSubscription[]>
+  /** The subscriptions, oldest first; with `tenant`, only that tenant's. */
+  subscriptions(options?: { tenant?: string }): Promise<WebhookSubscription[]>
   /**
    * Records one delivery per active subscription to `event` and queues a job for each. With `tx`,
    * both happen in the caller's transaction: an event is published only if its change commits.
-   * Resolves to the delivery ids.
+   * With `tenant`, the event reaches that tenant's subscriptions and the operator's (those
+   * without a tenant); without, only the operator's. Resolves to the delivery ids.
    */
-  publish(event: string, data: unknown, options?: { tx?: Queryable }): Promise<string[]>
+  publish(event: string, data: unknown, options?: { tx?: Queryable; tenant?: string }): Promise<string[]>
   /** A subscription's deliveries, newest first. */
   deliveries(subscriptionId: string, options?: { limit?: number }): Promise<WebhookDelivery[]>
   describe(): ModuleDescription & { webhooks: { queue: string } }
@@ -208,7 +216,7 @@ export function webhooks(options: WebhooksOptions): WebhooksModule {
       }
       markStarted()
     },
-    async subscribe({ url, events }) {
+    async subscribe({ url, events, tenant }) {
       let parsed: URL
       try {
         parsed = new URL(url)
@@ -235,10 +243,11 @@ export function webhooks(options: WebhooksOptions): WebhooksModule {
           { status: 400 },
         )
       }
+      checkTenant(tenant, 'subscribe')
       const secret = generateWebhookSecret()
       const [row] = await db().query<SubscriptionRow>(
-        `insert into keel_webhook_subscriptions (url, events, secret) values ($1, $2, $3) returning ${subscriptionColumns}`,
-        [parsed.toString(), [...new Set(events)], secret],
+        `insert into keel_webhook_subscriptions (url, events, secret, tenant) values ($1, $2, $3, $4) returning ${subscriptionColumns}`,
+        [parsed.toString(), [...new Set(events)], secret, tenant ?? null],
       )
       return { ...toSubscription(row!), secret }
     },
@@ -247,9 +256,13 @@ export function webhooks(options: WebhooksOptions): WebhooksModule {
       const rows = await db().query('delete from keel_webhook_subscriptions where id = $1 returning id', [id])
       return rows.length > 0
     },
-    async subscriptions() {
+    async subscriptions({ tenant } = {}) {
+      checkTenant(tenant, 'subscriptions')
       const rows = await db().query<SubscriptionRow>(
-        `select ${subscriptionColumns} from keel_webhook_subscriptions order by created_at, id`,
+        tenant === undefined
+          ? `select ${subscriptionColumns} from keel_webhook_subscriptions order by created_at, id`
+          : `select ${subscriptionColumns} from keel_webhook_subscriptions where tenant = $1 order by created_at, id`,
+        tenant === undefined ? [] : [tenant],
       )
       return rows.map(toSubscription)
     },
@@ -260,13 +273,15 @@ export function webhooks(options: WebhooksOptions): WebhooksModule {
           `publish: ${JSON.stringify(event)} is not an event name (todos.created)`,
         )
       }
+      checkTenant(publishOptions.tenant, 'publish')
       const on = publishOptions.tx ?? db()
       const rows = await on.query<{ id: string }>(
         `insert into keel_webhook_deliveries (subscription_id, event, payload)
          select id, $1, ($2::jsonb)->'v' from keel_webhook_subscriptions
          where active and ($1 = any(events) or '*' = any(events))
+           and (tenant is null or tenant = $3)
          returning id`,
-        [event, { v: data ?? null }],
+        [event, { v: data ?? null }, publishOptions.tenant ?? null],
       )
       const jobs = options.jobs()
       for (const { id } of rows) {
@@ -305,12 +320,13 @@ export function webhooks(options: WebhooksOptions): WebhooksModule {
   return module
 }
 
-const subscriptionColumns = 'id, url, events, active, disabled_reason, created_at'
+const subscriptionColumns = 'id, url, events, tenant, active, disabled_reason, created_at'
 
 interface SubscriptionRow {
   id: string
   url: string
   events: string[]
+  tenant: string | null
   active: boolean
   disabled_reason: string | null
   created_at: Date
@@ -333,10 +349,23 @@ const toSubscription = (row: SubscriptionRow): WebhookSubscription => ({
   id: row.id,
   url: row.url,
   events: row.events,
+  tenant: row.tenant,
   active: row.active,
   disabledReason: row.disabled_reason,
   createdAt: row.created_at,
 })
+
+/** A tenant is a non-empty string of at most 200 characters, as JWT tenant claims are. */
+function checkTenant(tenant: unknown, operation: string): void {
+  if (tenant === undefined) return
+  if (typeof tenant !== 'string' || tenant.length === 0 || tenant.length > 200) {
+    throw new KeelError(
+      'KEEL_WEBHOOK_INVALID',
+      `${operation}: tenant must be a non-empty string of at most 200 characters, got ${JSON.stringify(tenant)}`,
+      { status: 400 },
+    )
+  }
+}
 
 /** A promise that rejects when `signal` aborts (a job given up while it waited). */
 const abortion = (signal: AbortSignal) =>

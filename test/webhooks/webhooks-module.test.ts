@@ -235,5 +235,29 @@ describe('webhooks()', () => {
     await expect(hooks.publish('*', {})).rejects.toThrow('"*" is not an event name')
     await expect(hooks.unsubscribe('42')).rejects.toThrow('expected a subscription id (a UUID), got "42"')
     expect(await hooks.unsubscribe('00000000-0000-4000-8000-000000000000')).toBe(false)
+    await expect(hooks.subscribe({ url: `${base}/x`, events: ['a'], tenant: '' })).rejects.toThrow(
+      'subscribe: tenant must be a non-empty string',
+    )
+    await expect(hooks.publish('a.b', {}, { tenant: 'x'.repeat(201) })).rejects.toThrow(
+      'publish: tenant must be a non-empty string of at most 200 characters',
+    )
+  })
+
+  it('sends a tenant’s events to its own and the operator’s subscriptions, never another tenant’s', async () => {
+    const { hooks } = await started()
+    const tenantA = await hooks.subscribe({ url: `${base}/a`, events: ['*'], tenant: 'org-a' })
+    const tenantB = await hooks.subscribe({ url: `${base}/b`, events: ['*'], tenant: 'org-b' })
+    const operator = await hooks.subscribe({ url: `${base}/operator`, events: ['*'] })
+    expect(tenantA.tenant).toBe('org-a')
+    expect(operator.tenant).toBeNull()
+
+    expect(await hooks.publish('todos.created', { id: 1 }, { tenant: 'org-a' })).toHaveLength(2)
+    // An event without a tenant is nobody's tenant's: only the operator hears it.
+    expect(await hooks.publish('todos.created', { id: 2 })).toHaveLength(1)
+    expect((await settled(hooks, tenantA.id, 1)).map((d) => d.payload)).toEqual([{ id: 1 }])
+    expect((await settled(hooks, operator.id, 2)).map((d) => d.payload)).toEqual([{ id: 2 }, { id: 1 }])
+    expect(await hooks.deliveries(tenantB.id)).toEqual([])
+    expect((await hooks.subscriptions({ tenant: 'org-b' })).map((s) => s.id)).toEqual([tenantB.id])
+    expect(await hooks.subscriptions()).toHaveLength(3)
   })
 })

@@ -13,6 +13,13 @@ import { decodeCursor } from './cursor.ts'
 import { constraintProblem } from './database-errors.ts'
 import { withExactBigints } from './exact-bigint.ts'
 import { FailSoftCache, type ResourceAnswers } from './fail-soft-cache.ts'
+import {
+  chosenRelations,
+  includableRelations,
+  includeParameter,
+  includeRelated,
+  withRelations,
+} from './related-rows.ts'
 import type { ResourceChange, ResourceChangeHook } from './resource-change.ts'
 import type { ResponseCache } from './response-cache.ts'
 import { ResourceStatements } from './statements.ts'
@@ -73,6 +80,9 @@ function serveOne(
   cache: ResourceAnswers,
 ): void {
   const schemas = resourceSchemas(resource)
+  const relations = includableRelations(resource, options.resources)
+  // Every answer may carry included rows; writes answer without them.
+  const row = withRelations(schemas.row, relations)
   const statements = new ResourceStatements(resource)
   const pk = resource.primaryKey
   const base = `/v${resource.version}/${resource.name}`
@@ -138,9 +148,15 @@ function serveOne(
     new HttpError(404, 'KEEL_NOT_FOUND', `${resource.name} ${String(id)} does not exist`)
 
   if (list) {
-    const query = schemas.listQuery!
+    const query =
+      relations.length === 0
+        ? schemas.listQuery!
+        : Type.Object(
+            { ...schemas.listQuery!.properties, include: includeParameter(relations) },
+            { additionalProperties: false },
+          )
     const page = Type.Object({
-      items: Type.Array(schemas.row),
+      items: Type.Array(row),
       [list.pagination.style === 'cursor' ? 'nextCursor' : 'nextOffset']: Type.Union([
         list.pagination.style === 'cursor' ? Type.String() : Type.Integer(),
         Type.Null(),
@@ -163,7 +179,8 @@ function serveOne(
         const values = ctx.query as Record<string, unknown>
         rejectUndeclared(values, query, 'query', resource.name)
         return cached(ctx, scope, list.cache?.ttlSeconds, listText, async () => {
-          const { q, sort, limit, cursor, offset, ...filters } = values
+          const { q, sort, limit, cursor, offset, include, ...filters } = values
+          const chosen = chosenRelations(include, relations, resource.name)
           const request = {
             filters,
             limit: (limit as number | undefined) ?? list.pagination.defaultLimit,
@@ -177,7 +194,8 @@ function serveOne(
           const statement = statements.list(list, request, scope)
           const rows = await db().query(statement.sql, statement.params)
           const more = rows.length > request.limit
-          const items = (more ? rows.slice(0, request.limit) : rows).map(withExactBigints)
+          const found = (more ? rows.slice(0, request.limit) : rows).map(withExactBigints)
+          const items = chosen.length === 0 ? found : await includeRelated(db(), found, chosen, ctx.principal)
           if (list.pagination.style === 'offset') {
             return { items, nextOffset: more ? (request.offset ?? 0) + request.limit : null }
           }
@@ -188,25 +206,34 @@ function serveOne(
   }
 
   if (get) {
-    const getText = get.cache ? serializer(schemas.row) : undefined
+    const getText = get.cache ? serializer(row) : undefined
+    const query = Type.Object({ include: includeParameter(relations) }, { additionalProperties: false })
     app.get(
       item,
       {
         summary: `Get one ${resource.name} row`,
         tags,
         guards: guardsOf(get.auth),
-        problems: [403],
+        problems: relations.length === 0 ? [403] : [403, 422],
         params: schemas.params,
-        response: { 200: schemas.row },
+        ...(relations.length === 0 ? {} : { query: open(query), allowUnknown: { query: true } }),
+        response: { 200: row },
       },
       async (ctx) => {
         const scope = scopeFor(resource, get.auth, ctx.principal)
         const id = (ctx.params as Record<string, unknown>)[pk]
+        // The query is parsed only where it can mean something: get is the hot path.
+        const values = relations.length === 0 ? {} : (ctx.query as Record<string, unknown>)
+        if (relations.length > 0) rejectUndeclared(values, query, 'query', resource.name)
+        const chosen = chosenRelations(values.include, relations, resource.name)
         return cached(ctx, scope, get.cache?.ttlSeconds, getText, async () => {
           const statement = statements.get(id, scope)
-          const [row] = await db().query(statement.sql, statement.params)
-          if (!row) throw notFound(id)
-          return withExactBigints(row)
+          const [found] = await db().query(statement.sql, statement.params)
+          if (!found) throw notFound(id)
+          const answer = withExactBigints(found)
+          return chosen.length === 0
+            ? answer
+            : (await includeRelated(db(), [answer], chosen, ctx.principal))[0]
         })
       },
     )
@@ -223,7 +250,7 @@ function serveOne(
         problems: [403, 409, 422],
         body: open(body),
         allowUnknown: { body: true },
-        response: { 201: schemas.row },
+        response: { 201: row },
       },
       async (ctx) => {
         const scope = scopeFor(resource, create.auth, ctx.principal)
@@ -256,7 +283,7 @@ function serveOne(
         params: schemas.params,
         body: open(body),
         allowUnknown: { body: true },
-        response: { 200: schemas.row },
+        response: { 200: row },
       },
       async (ctx) => {
         const scope = scopeFor(resource, update.auth, ctx.principal)

@@ -119,6 +119,13 @@ export class ResourceStatements {
     return { sql: `select ${this.#columns} from ${q(this.#resource.name)}${clause(where)}`, params }
   }
 
+  /** The rows in scope whose primary key is one of `ids` (related rows for `?include=`). */
+  getMany(ids: readonly unknown[], scope: RowScope): Statement {
+    const params: unknown[] = [ids]
+    const where = [`${this.#pk} = any($1)`, ...this.#scopeConditions(scope, params)]
+    return { sql: `select ${this.#columns} from ${q(this.#resource.name)}${clause(where)}`, params }
+  }
+
   /** Inserts `values`; the tenant field comes from the scope and the owner field is the caller, never the body. */
   insert(values: Readonly<Record<string, unknown>>, scope: RowScope): Statement {
     const row: Record<string, unknown> = { ...values }

@@ -1,0 +1,3 @@
+import { describeIncludedRelations } from './include-relations-contract.ts'
+
+describeIncludedRelations('PGlite', async () => undefined)

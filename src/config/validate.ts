@@ -74,13 +74,23 @@ function describeExpected(schema: TSchema): string | undefined {
     return described.every((d) => d !== undefined) ? described.join(' or ') : undefined
   }
   if (schema.type === 'integer' || schema.type === 'number') {
+    const above =
+      schema.exclusiveMinimum !== undefined
+        ? `> ${schema.exclusiveMinimum}`
+        : schema.minimum !== undefined
+          ? `>= ${schema.minimum}`
+          : undefined
+    const below =
+      schema.exclusiveMaximum !== undefined
+        ? `< ${schema.exclusiveMaximum}`
+        : schema.maximum !== undefined
+          ? `<= ${schema.maximum}`
+          : undefined
     const range =
       schema.minimum !== undefined && schema.maximum !== undefined
         ? ` ${schema.minimum}-${schema.maximum}`
-        : schema.minimum !== undefined
-          ? ` >= ${schema.minimum}`
-          : ''
-    return `${schema.type}${range}`
+        : [above, below].filter(Boolean).join(' and ')
+    return range.startsWith(' ') || range === '' ? `${schema.type}${range}` : `${schema.type} ${range}`
   }
   if (schema.pattern !== undefined) return `a string matching ${schema.pattern}`
   if (schema.type === 'null' || schema.type === 'boolean' || schema.type === 'string') return schema.type

@@ -254,6 +254,11 @@ describe('environment variables', () => {
     )
   })
 
+  it('states exclusive bounds in the expected range', () => {
+    const error = loadError({ root, env: { KEEL_DEPLOY__SLOS__AVAILABILITY_PERCENT: '100' } })
+    expect(error.message).toContain('deploy.slos.availabilityPercent: expected number > 0 and < 100, got 100')
+  })
+
   it('names the variable for an unknown key, with a did-you-mean hint', () => {
     const error = loadError({ root, env: { KEEL_SERVER__PROT: '8080' } })
     const issue = issueAt(error, 'server.prot')

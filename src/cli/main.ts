@@ -3,6 +3,7 @@ import { isKeelError } from '../errors/index.ts'
 import { auditCommand } from './commands/audit.ts'
 import { configCommand, configHelp } from './commands/config.ts'
 import { flowsCommand } from './commands/flows.ts'
+import { genCommand } from './commands/gen.ts'
 import { jobsCommand } from './commands/jobs.ts'
 import { migrateCommand } from './commands/migrate.ts'
 import { type OpenApiFlags, openapiCommand, openapiHelp } from './commands/openapi.ts'
@@ -22,6 +23,7 @@ Commands:
   jobs       list the job queues with their jobs by state (dead letters included)
   validate   check the resource files (resources/*.yaml), naming file, line and key of each issue
   audit      verify the audit trail's hash chain
+  gen        generate Docker, Kubernetes, Compose and observability artifacts from the app
 
 Run keel <command> --help for a command's flags.
 Exit codes: 0 success, 1 the command found a problem, 2 bad arguments.`
@@ -35,6 +37,7 @@ const outcomeCommands: Readonly<
   jobs: (args) => jobsCommand(args),
   validate: (args) => validateCommand(args),
   audit: (args) => auditCommand(args),
+  gen: (args) => genCommand(args),
 }
 
 /** Where the CLI writes; `isTTY` turns on emphasis. Any writable stream works (tests pass their own). */

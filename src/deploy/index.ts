@@ -1,0 +1,12 @@
+export { type DeployedConfig, deployedConfig, envNameOf } from './deployed-config.ts'
+export {
+  type BackingService,
+  type DeploymentPlan,
+  type DeploySettings,
+  deploymentPlan,
+  dnsLabel,
+  serviceUrlVariables,
+} from './deployment-plan.ts'
+export type { GeneratedFile, Generator } from './generated-file.ts'
+export { type GeneratorTarget, generators } from './generators.ts'
+export { placeholderFor, restoreReferences } from './placeholder.ts'

@@ -1,6 +1,7 @@
 import { ConfigError, formatIssue } from '../config/index.ts'
 import { isKeelError } from '../errors/index.ts'
 import { auditCommand } from './commands/audit.ts'
+import { buildCommand } from './commands/build.ts'
 import { configCommand, configHelp } from './commands/config.ts'
 import { flowsCommand } from './commands/flows.ts'
 import { genCommand } from './commands/gen.ts'
@@ -23,6 +24,7 @@ Commands:
   jobs       list the job queues with their jobs by state (dead letters included)
   validate   check the resource files (resources/*.yaml), naming file, line and key of each issue
   audit      verify the audit trail's hash chain
+  build      bundle the service into dist/ with a production package.json
   gen        generate Docker, Kubernetes, Compose and observability artifacts from the app
 
 Run keel <command> --help for a command's flags.
@@ -38,6 +40,7 @@ const outcomeCommands: Readonly<
   validate: (args) => validateCommand(args),
   audit: (args) => auditCommand(args),
   gen: (args) => genCommand(args),
+  build: buildCommand,
 }
 
 /** Where the CLI writes; `isTTY` turns on emphasis. Any writable stream works (tests pass their own). */

@@ -1,3 +1,4 @@
+export { type BuildOptions, type BuildReport, buildService } from './build/index.ts'
 export { type DeployedConfig, deployedConfig, envNameOf } from './deployed-config.ts'
 export {
   type BackingService,

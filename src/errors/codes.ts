@@ -81,6 +81,7 @@ export const KeelErrorCodes = {
   KEEL_CLI_USAGE: 'a CLI command was called with bad arguments',
   KEEL_CLI_OUTPUT: 'a CLI command could not write its output file',
   KEEL_ENTRY_INVALID: 'the app entry module does not export an app',
+  KEEL_BUILD_FAILED: 'keel build could not bundle the service or find a package it loads at run time',
 } as const
 
 export type KeelErrorCode = keyof typeof KeelErrorCodes

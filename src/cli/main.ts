@@ -2,11 +2,13 @@ import { ConfigError, formatIssue } from '../config/index.ts'
 import { isKeelError } from '../errors/index.ts'
 import { auditCommand } from './commands/audit.ts'
 import { buildCommand } from './commands/build.ts'
+import { checkCommand } from './commands/check.ts'
 import { configCommand, configHelp } from './commands/config.ts'
 import { flowsCommand } from './commands/flows.ts'
 import { genCommand } from './commands/gen.ts'
 import { jobsCommand } from './commands/jobs.ts'
 import { migrateCommand } from './commands/migrate.ts'
+import { newCommand } from './commands/new.ts'
 import { type OpenApiFlags, openapiCommand, openapiHelp } from './commands/openapi.ts'
 import { validateCommand } from './commands/validate.ts'
 import { parseFlags } from './parse-flags.ts'
@@ -24,8 +26,10 @@ Commands:
   jobs       list the job queues with their jobs by state (dead letters included)
   validate   check the resource files (resources/*.yaml), naming file, line and key of each issue
   audit      verify the audit trail's hash chain
+  new        scaffold a new service that runs with npm start
   build      bundle the service into dist/ with a production package.json
   gen        generate Docker, Kubernetes, Compose and observability artifacts from the app
+  check      report a profile's production readiness (pass, warn, fail per item)
 
 Run keel <command> --help for a command's flags.
 Exit codes: 0 success, 1 the command found a problem, 2 bad arguments.`
@@ -41,6 +45,8 @@ const outcomeCommands: Readonly<
   audit: (args) => auditCommand(args),
   gen: (args) => genCommand(args),
   build: buildCommand,
+  new: newCommand,
+  check: checkCommand,
 }
 
 /** Where the CLI writes; `isTTY` turns on emphasis. Any writable stream works (tests pass their own). */

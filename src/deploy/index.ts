@@ -1,4 +1,11 @@
 export { type BuildOptions, type BuildReport, buildService } from './build/index.ts'
+export {
+  type CheckItem,
+  type CheckStatus,
+  checkReadiness,
+  type ReadinessReport,
+  readinessChecks,
+} from './check/index.ts'
 export { type DeployedConfig, deployedConfig, envNameOf } from './deployed-config.ts'
 export {
   type BackingService,

@@ -1,9 +1,11 @@
 import { existsSync } from 'node:fs'
-import { resolve } from 'node:path'
-import { pathToFileURL } from 'node:url'
+import { importEntry } from '../app/import-entry.ts'
 import type { App } from '../app/index.ts'
 import { KeelError } from '../errors/index.ts'
 import { usageError } from './usage-error.ts'
+
+/** The entry module's exports, whatever they are (`keel flows export` also takes bare flows). */
+export { importEntry }
 
 const DEFAULT_ENTRIES = ['app.ts', 'src/app.ts', 'app.js', 'src/app.js']
 
@@ -21,25 +23,6 @@ export async function loadEntry(entry: string): Promise<App> {
     )
   }
   return app
-}
-
-/** The entry module's exports, whatever they are (`keel flows export` also takes bare flows). */
-export async function importEntry(entry: string): Promise<Record<string, unknown>> {
-  const url = pathToFileURL(resolve(entry)).href
-  try {
-    return await import(url)
-  } catch (error) {
-    const code = (error as NodeJS.ErrnoException).code
-    if (code === 'ERR_UNKNOWN_FILE_EXTENSION') {
-      const { register } = await import('tsx/esm/api')
-      register()
-      return await import(url)
-    }
-    if (code === 'ERR_MODULE_NOT_FOUND' && (error as Error).message.includes(resolve(entry))) {
-      throw new KeelError('KEEL_ENTRY_INVALID', `--entry ${entry}: file not found`)
-    }
-    throw error
-  }
 }
 
 /** `--entry` when not given: the first of app.ts, src/app.ts, app.js, src/app.js in the working directory. */

@@ -7,6 +7,7 @@ import { configCommand, configHelp } from './commands/config.ts'
 import { flowsCommand } from './commands/flows.ts'
 import { genCommand } from './commands/gen.ts'
 import { jobsCommand } from './commands/jobs.ts'
+import { loadtestCommand } from './commands/loadtest.ts'
 import { migrateCommand } from './commands/migrate.ts'
 import { newCommand } from './commands/new.ts'
 import { type OpenApiFlags, openapiCommand, openapiHelp } from './commands/openapi.ts'
@@ -30,6 +31,7 @@ Commands:
   build      bundle the service into dist/ with a production package.json
   gen        generate Docker, Kubernetes, Compose and observability artifacts from the app
   check      report a profile's production readiness (pass, warn, fail per item)
+  loadtest   run load scenarios and judge them against pass/fail criteria
 
 Run keel <command> --help for a command's flags.
 Exit codes: 0 success, 1 the command found a problem, 2 bad arguments.`
@@ -47,6 +49,7 @@ const outcomeCommands: Readonly<
   build: buildCommand,
   new: newCommand,
   check: checkCommand,
+  loadtest: loadtestCommand,
 }
 
 /** Where the CLI writes; `isTTY` turns on emphasis. Any writable stream works (tests pass their own). */

@@ -1,4 +1,4 @@
-import { cpuMillicores, memoryBytes } from './quantity.ts'
+import { cpuMillicores, memoryBytes } from '../quantity.ts'
 import { fail, isChosen, pass, type ReadinessCheck, warn, whereSet } from './readiness-check.ts'
 
 /**

@@ -10,7 +10,7 @@ import {
 import { KeelError } from '../errors/index.ts'
 import { HealthRegistry } from '../health/index.ts'
 import { clientIpFromConfig } from '../http/client-ip.ts'
-import type { Guard } from '../http/guard.ts'
+import { type Guard, GuardAttachments, type GuardHost } from '../http/guard.ts'
 import { HttpError } from '../http/http-error.ts'
 import { HttpServer } from '../http/http-server.ts'
 import { createHttpsRedirectServer } from '../http/https-redirect.ts'
@@ -66,6 +66,12 @@ export interface AppAddress {
 
 type AppConfig = KernelConfig & Record<string, unknown>
 
+/** Options of `app.ws()`: the route options, and whether the route is internal (out of OpenAPI). */
+export interface AppWebSocketRouteOptions extends WebSocketRouteOptions {
+  /** Keeps the route out of the OpenAPI document and marks it internal in the description. */
+  internal?: boolean
+}
+
 /**
  * A Keel app: configuration, logger, metrics, tracing, health checks, modules and the HTTP
  * server, with a lifecycle and graceful shutdown. Create one with {@link createApp}.
@@ -79,6 +85,8 @@ export class App extends RouteBuilder {
   readonly #modules: KeelModule[] = []
   readonly #routePaths = new WeakMap<object, string>()
   readonly #guards: Guard[] = []
+  /** Every guard registered here (app-wide, group, route, WebSocket) is attached once. */
+  readonly #guardAttachments = new GuardAttachments(guardHostOf(this))
   readonly #started: KeelModule[] = []
   readonly #server: HttpServer
   #metricsServer: HttpServer | undefined
@@ -137,6 +145,7 @@ export class App extends RouteBuilder {
       log: this.logger('keel:http'),
       handlerLog: this.log,
       metrics: this.metrics.http,
+      registry: this.metrics.registry,
       tracing: () => this.tracing,
       guards: () => this.#guards,
       clientIp: clientIpFromConfig(this.#config),
@@ -154,6 +163,8 @@ export class App extends RouteBuilder {
     const { openapi } = this.#config.values
     if (openapi.enabled)
       for (const route of openApiRoutes(openapi, () => this.describe())) this.#router.add(route)
+    // Last, so mounted modules see a finished app (config, logger, metrics, probes).
+    for (const module of startOrder(this.#modules)) module.mount?.(this)
   }
 
   /** The validated configuration and where each value came from. */
@@ -195,10 +206,13 @@ export class App extends RouteBuilder {
     this.#assertState('created', 'add a module')
     startOrder([...this.#modules, module])
     this.#modules.push(module)
+    const previous = this.#config
     try {
       this.#config = this.#loadConfig()
+      module.mount?.(this)
     } catch (error) {
       this.#modules.pop()
+      this.#config = previous
       throw error
     }
     return this
@@ -221,8 +235,8 @@ export class App extends RouteBuilder {
    * ```
    */
   ws(path: string, handler: WebSocketHandler): this
-  ws(path: string, options: WebSocketRouteOptions, handler: WebSocketHandler): this
-  ws(path: string, a: WebSocketHandler | WebSocketRouteOptions, b?: WebSocketHandler): this {
+  ws(path: string, options: AppWebSocketRouteOptions, handler: WebSocketHandler): this
+  ws(path: string, a: WebSocketHandler | AppWebSocketRouteOptions, b?: WebSocketHandler): this {
     this.#assertState('created', 'add a route')
     const [options, handler] = typeof a === 'function' ? [{}, a] : [a, b]
     if (typeof handler !== 'function') {
@@ -236,7 +250,9 @@ export class App extends RouteBuilder {
       clientIp: clientIpFromConfig(this.#config),
       isStarting: () => this.#lifecycle.state === 'starting',
     })
-    this.addRoute(this.#webSockets.route(path, options, handler))
+    const route = this.#webSockets.route(path, options, handler)
+    // An internal WebSocket route (the inspector's live feed) stays out of OpenAPI, as internal HTTP routes do.
+    this.addRoute('internal' in options && options.internal ? { ...route, internal: true } : route)
     return this
   }
 
@@ -247,6 +263,7 @@ export class App extends RouteBuilder {
   guard(...guards: Guard[]): this {
     this.#assertState('created', 'add a guard')
     this.#guards.push(...guards)
+    this.#guardAttachments.add(guards)
     return this
   }
 
@@ -258,6 +275,7 @@ export class App extends RouteBuilder {
   protected addRoute(definition: RouteDefinition): void {
     this.#assertState('created', 'add a route')
     if (definition.ref) this.#routePaths.set(definition.ref, definition.path)
+    this.#guardAttachments.add(definition.guards)
     const lifecycle = this.#lifecycle
     const handler = definition.handler
     // Requests that arrive while modules are still starting get 503 instead of a half-built app.
@@ -293,10 +311,13 @@ export class App extends RouteBuilder {
     this.#lifecycle.moveTo('starting')
     const { server, metrics, service, tracing } = this.#config.values
     try {
+      // Modules may record spans in-process (the inspector), even with export off.
+      const processors = startOrder(this.#modules).flatMap((m) => m.spanProcessors?.(this) ?? [])
       this.#tracing = await createTracing({
         ...tracing,
         serviceName: service.name,
         serviceVersion: service.version,
+        processors,
       })
       const main = await this.#server.listen(server.port, server.host)
       const host = server.host === '0.0.0.0' || server.host === '::' ? 'localhost' : server.host
@@ -537,6 +558,16 @@ export class App extends RouteBuilder {
 }
 
 const rootScope: RouteScope = { prefix: '', guards: [], tags: [] }
+/** What guards get from the app; read lazily, since guards may be attached before tracing exists. */
+const guardHostOf = (app: App): GuardHost => ({
+  get registry() {
+    return app.metrics.registry
+  },
+  logger: (name) => app.logger(name),
+  get tracing() {
+    return app.tracing
+  },
+})
 const delay = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms))
 const formatHost = (host: string) => (host.includes(':') ? `[${host}]` : host)
 

@@ -22,6 +22,8 @@ export interface AppDescription {
     method: string
     path: string
     internal: boolean
+    /** An internal route that still runs the app-wide guards (the OpenAPI document and docs UI). */
+    appGuards?: boolean
     meta?: Record<string, unknown>
     /** The route's own and its groups' guards (app-wide ones are in `guards`). */
     guards: GuardDescription[]
@@ -94,6 +96,7 @@ export function describeApp(parts: DescribedParts): AppDescription {
       method: r.method,
       path: r.path,
       internal: r.internal ?? false,
+      ...(r.appGuards ? { appGuards: true } : {}),
       meta: r.meta,
       guards: (r.guards ?? []).map(describeGuard),
       schema: r.schema,

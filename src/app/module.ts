@@ -1,3 +1,4 @@
+import type { SpanProcessor } from '@opentelemetry/sdk-trace-base'
 import type { ConfigSection } from '../config/index.ts'
 import type { App } from './app.ts'
 
@@ -23,6 +24,18 @@ export interface KeelModule {
   readonly dependsOn?: readonly string[]
   /** The config section this module reads; validated with the rest at start-up. */
   readonly config?: ConfigSection
+  /**
+   * Runs once when the module joins the app (`createApp({ modules })` or `app.use()`), after its
+   * config section is loaded: the one moment a module can add routes, WebSocket routes and
+   * guards, which are fixed once the app starts. A throw fails `createApp()` / `use()`.
+   */
+  mount?(app: App): void
+  /**
+   * In-process span processors (the inspector's trace store), read once at start before tracing
+   * is created. Spans are then recorded for them even with `tracing.enabled` off (nothing is
+   * exported then), and without changing what is exported when it is on.
+   */
+  spanProcessors?(app: App): readonly SpanProcessor[]
   /** Runs during start-up; the app is `starting`. A throw aborts start-up. */
   start?(app: App): void | Promise<void>
   /** Runs during shutdown after HTTP has drained; gets an AbortSignal that fires at its deadline. */

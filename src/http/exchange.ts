@@ -3,6 +3,7 @@ import type { Logger } from '../log/index.ts'
 import type { ServerSpan } from '../telemetry/index.ts'
 import type { Principal } from './principal.ts'
 import type { RequestContext, RouteDefinition } from './route.ts'
+import type { SseMetrics } from './sse-metrics.ts'
 
 /**
  * One request and its response as the server handles it. Handlers see it as their
@@ -23,6 +24,8 @@ export class Exchange implements RequestContext {
   principal: Principal | undefined = undefined
   /** Aborts when the server starts closing (shutdown's `http` phase); `sse()` streams end then. */
   serverClosing: AbortSignal | undefined = undefined
+  /** The app's SSE metrics, for `sse()` streams opened on this request. */
+  sseMetrics: SseMetrics | undefined = undefined
   /**
    * The largest request body this request may send, set by `bodyLimit()` guards (the smallest
    * limit on the way wins). Typed routes bound their body reading by it; undefined without a guard.

@@ -1,4 +1,21 @@
+import type { Registry } from 'prom-client'
+import type { Logger } from '../log/index.ts'
+import type { Tracing } from '../telemetry/index.ts'
 import type { RequestContext } from './route.ts'
+
+/**
+ * What an app offers the guards registered on it, so they report their own metrics and logs.
+ * Metrics go on `registry` (bind label sets here, not per request); `tracing` is read when
+ * needed, since it exists only once the app has started.
+ */
+export interface GuardHost {
+  /** The app's metrics registry (`app.metrics.registry`). */
+  readonly registry: Registry
+  /** A logger for a module name (`keel:auth`), at the level the `log` config gives it. */
+  logger(name: string): Logger
+  /** The app's tracing: disabled until the app starts, so read it per use, never keep it. */
+  readonly tracing: Tracing
+}
 
 /**
  * A guard runs around a route's handler: app-wide (every request, unmatched ones included),
@@ -19,6 +36,34 @@ export interface Guard {
    * synchronous (no promise per request).
    */
   handle(ctx: RequestContext, next: Next): unknown
+  /**
+   * Called once by each app the guard is registered on (`app.guard()`, a group's or a route's
+   * guards, a WebSocket route's), before it starts: bind metrics to `host.registry` here. A guard
+   * instance shared by two apps reports to the one it was attached to last.
+   */
+  attach?(host: GuardHost): void
+}
+
+/**
+ * Attaches guards to one app's {@link GuardHost}, each guard once however many routes share it
+ * (a group's guards are on every route of the group).
+ */
+export class GuardAttachments {
+  readonly #host: GuardHost
+  readonly #attached = new WeakSet<Guard>()
+
+  constructor(host: GuardHost) {
+    this.#host = host
+  }
+
+  /** Calls `attach(host)` on each guard not attached yet. */
+  add(guards: readonly Guard[] | undefined): void {
+    for (const guard of guards ?? []) {
+      if (this.#attached.has(guard)) continue
+      this.#attached.add(guard)
+      guard.attach?.(this.#host)
+    }
+  }
 }
 
 /** Continues the guard chain; returns the handler's body or a promise of it. */

@@ -2,6 +2,7 @@ import { randomUUID } from 'node:crypto'
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http'
 import { createServer as createHttpsServer, type Server as HttpsServer } from 'node:https'
 import { Server as NetServer, type Socket } from 'node:net'
+import type { Registry } from 'prom-client'
 import { KeelError } from '../errors/index.ts'
 import { type Logger, redactUrl, runWithContext } from '../log/index.ts'
 import type { HttpMetrics, Tracing } from '../telemetry/index.ts'
@@ -15,6 +16,7 @@ import { sendBody } from './respond.ts'
 import type { RequestContext, RouteDefinition } from './route.ts'
 import type { Router } from './router.ts'
 import { resolveServerSettings, type ServerSettings } from './server-settings.ts'
+import { type SseMetrics, sseMetrics } from './sse-metrics.ts'
 import { loadTlsFiles, type TlsFiles } from './tls.ts'
 
 /** What the server needs from the app; getters because tracing exists only once started. */
@@ -25,6 +27,8 @@ export interface HttpServerOptions {
   /** Logger handed to route handlers as `ctx.log`. */
   handlerLog: Logger
   metrics?: HttpMetrics
+  /** The app's registry, for the metrics of SSE streams and WebSockets; none: they report nothing. */
+  registry?: Registry
   tracing: () => Tracing
   accessLog: boolean
   keepAliveTimeoutMs: number
@@ -53,9 +57,11 @@ export class HttpServer {
   #appWide: { guards: readonly Guard[]; settings: ServerSettings } | undefined
   #isDraining = false
   readonly #closing = new AbortController()
+  readonly #sseMetrics: SseMetrics | undefined
 
   constructor(options: HttpServerOptions) {
     this.#options = options
+    this.#sseMetrics = options.registry ? sseMetrics(options.registry) : undefined
     // The same options and pipeline either way; an HTTPS server gets its certificate in listen().
     const create = (options.tls ? createHttpsServer : createServer) as typeof createServer
     this.server = create(
@@ -125,6 +131,16 @@ export class HttpServer {
     return this.#closing.signal
   }
 
+  /** The app's metrics registry, when it gave one. */
+  get registry(): Registry | undefined {
+    return this.#options.registry
+  }
+
+  /** The app's tracing now (disabled until the app starts). */
+  get tracing(): Tracing {
+    return this.#options.tracing()
+  }
+
   /** True when the server speaks HTTPS (`server.tls`). */
   get isTls(): boolean {
     return this.#options.tls !== undefined
@@ -188,6 +204,7 @@ export class HttpServer {
       this.#options.clientIp ?? socketAddress,
     )
     exchange.serverClosing = this.#closing.signal
+    exchange.sseMetrics = this.#sseMetrics
 
     const tracing = this.#options.tracing()
     const span =
@@ -247,7 +264,8 @@ export class HttpServer {
    * The route's handler inside its guards and the app-wide guards, composed once per route.
    * Unmatched requests go through the app-wide guards too (a CORS preflight has no route).
    * Internal routes (probes, metrics) skip app-wide guards, so an IP filter or a rate limit
-   * never fails a kubelet's probe.
+   * never fails a kubelet's probe; those that set `appGuards` (the OpenAPI document and docs
+   * page) run inside them like any route.
    */
   #handlerFor(route: RouteDefinition | undefined): Handler {
     if (!route) {
@@ -256,7 +274,7 @@ export class HttpServer {
     }
     let handler = this.#prepared.get(route)
     if (!handler) {
-      const outer = route.internal ? [] : this.appWide().guards
+      const outer = route.internal && !route.appGuards ? [] : this.appWide().guards
       handler = withGuards([...outer, ...(route.guards ?? [])], route.handler)
       this.#prepared.set(route, handler)
     }
@@ -297,7 +315,8 @@ export class HttpServer {
   }
 
   #done(exchange: Exchange): void {
-    if (!exchange.definition?.internal) this.#options.metrics?.inFlight.dec()
+    // Counted up only for a matched, non-internal route (see #dispatch); 404s and 405s never were.
+    if (exchange.definition && !exchange.definition.internal) this.#options.metrics?.inFlight.dec()
     this.#finish(exchange)
   }
 

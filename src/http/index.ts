@@ -9,6 +9,7 @@ export {
   type ApiKeyHashOptions,
   type ApiKeyLookup,
   type ApiKeyRecord,
+  type AuthOutcome,
   type AuthorizeOptions,
   apiKeyAuth,
   authorize,
@@ -33,7 +34,7 @@ export {
   unmapIpv4,
 } from './client-ip.ts'
 export { registerFormats } from './formats.ts'
-export { type Guard, type Handler, type Next, withGuards } from './guard.ts'
+export { type Guard, GuardAttachments, type GuardHost, type Handler, type Next, withGuards } from './guard.ts'
 export { type ContentCoding, negotiateEncoding } from './guards/accept-encoding.ts'
 export { accessLog } from './guards/access-log.ts'
 export { type BodyLimitOptions, bodyLimit } from './guards/body-limit.ts'
@@ -41,6 +42,7 @@ export { type CompressOptions, compress, isCompressibleType } from './guards/com
 export { type CorsOptions, cors } from './guards/cors.ts'
 export { type IpFilterOptions, ipFilter } from './guards/ip-filter.ts'
 export { type RateLimitKey, type RateLimitOptions, rateLimit } from './guards/rate-limit.ts'
+export type { RateLimitOutcome, RateLimitStoreErrorOutcome } from './guards/rate-limit-metrics.ts'
 export {
   MemoryRateLimitStore,
   type MemoryRateLimitStoreOptions,

@@ -53,8 +53,17 @@ export interface RouteDefinition {
   method: HttpMethod
   path: string
   handler: RouteHandler
-  /** Internal routes (probes, metrics) are not traced and log at debug. */
+  /**
+   * Internal routes (probes, metrics, the OpenAPI routes) are not traced, log at debug, are left
+   * out of the OpenAPI document, and skip the app-wide guards unless `appGuards` is set.
+   */
   internal?: boolean
+  /**
+   * Run an internal route inside the app-wide guards anyway. Probes and metrics do not (an IP
+   * filter or a rate limit must never fail a kubelet's probe or a scrape); the OpenAPI document
+   * and docs page do: they show the API, so whatever guards the API guards them.
+   */
+  appGuards?: boolean
   /** Free-form facts for the app description; capabilities add theirs. */
   meta?: Record<string, unknown>
   /** Guards around this route (group's, then route's); app-wide guards wrap them. */

@@ -1,6 +1,7 @@
 import type { ServerResponse } from 'node:http'
 import { KeelError } from '../errors/index.ts'
 import type { RequestContext } from './route.ts'
+import type { SseMetrics, SseRouteMetrics } from './sse-metrics.ts'
 
 /** Options of {@link sse}. */
 export interface SseOptions {
@@ -41,15 +42,21 @@ export class SseStream<E extends SseEvents = SseEvents> {
   readonly #controller = new AbortController()
   readonly #heartbeat: NodeJS.Timeout | undefined
   readonly #closed: Promise<void>
+  readonly #metrics: SseRouteMetrics | undefined
 
   constructor(
     res: ServerResponse,
     lastEventId: string | undefined,
     options: SseOptions,
     serverClosing?: AbortSignal,
+    /** The route's series (`keel_sse_streams_open`, `keel_sse_events_sent_total`); `sse()` passes them. */
+    metrics?: SseRouteMetrics,
   ) {
     this.#res = res
     this.lastEventId = lastEventId
+    this.#metrics = metrics
+    // Counted before anything below can close the stream, so every close has its open.
+    metrics?.open.inc()
     res.statusCode = 200
     res.setHeader('content-type', 'text/event-stream; charset=utf-8')
     res.setHeader('cache-control', 'no-cache, no-transform')
@@ -108,6 +115,7 @@ export class SseStream<E extends SseEvents = SseEvents> {
     if (event !== 'message') frame += `event: ${event}\n`
     const text = typeof data === 'string' ? data : JSON.stringify(data)
     for (const line of (text ?? 'null').split(/\r\n|\r|\n/)) frame += `data: ${line}\n`
+    if (!this.isClosed) this.#metrics?.events.inc()
     return this.#write(`${frame}\n`)
   }
 
@@ -145,8 +153,11 @@ export class SseStream<E extends SseEvents = SseEvents> {
   }
 
   #abort(): void {
+    // Both close() and the response's `close` event get here; only the first closes the stream.
+    if (this.#controller.signal.aborted) return
     clearInterval(this.#heartbeat)
     this.#controller.abort()
+    this.#metrics?.open.inc(-1)
   }
 }
 
@@ -172,6 +183,7 @@ export function sse<E extends SseEvents = SseEvents>(
 ): SseStream<E> {
   const header = ctx.req.headers['last-event-id']
   const lastEventId = typeof header === 'string' && header.length <= MAX_LAST_EVENT_ID ? header : undefined
-  const serverClosing = (ctx as { serverClosing?: AbortSignal }).serverClosing
-  return new SseStream<E>(ctx.res, lastEventId, options, serverClosing)
+  // The server's Exchange carries these; a context made elsewhere (a test double) may not.
+  const { serverClosing, sseMetrics } = ctx as { serverClosing?: AbortSignal; sseMetrics?: SseMetrics }
+  return new SseStream<E>(ctx.res, lastEventId, options, serverClosing, sseMetrics?.forRoute(ctx.route))
 }

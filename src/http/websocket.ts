@@ -1,17 +1,25 @@
 import { randomUUID } from 'node:crypto'
 import { type IncomingMessage, type OutgoingHttpHeaders, ServerResponse } from 'node:http'
 import type { Duplex } from 'node:stream'
-import { type WebSocket, WebSocketServer } from 'ws'
+import { type Server, type WebSocket, WebSocketServer } from 'ws'
 import { type Logger, runWithContext } from '../log/index.ts'
+import { parseTraceparent } from '../telemetry/index.ts'
 import { Exchange } from './exchange.ts'
 import { type Guard, type Handler, withGuards } from './guard.ts'
 import { HttpError, isHttpError } from './http-error.ts'
 import type { HttpServer } from './http-server.ts'
+import { MeteredWebSocket } from './metered-websocket.ts'
 import { type ProblemDetails, problem, problemFromError } from './problem.ts'
 import type { RouteDefinition } from './route.ts'
 import type { Router } from './router.ts'
 import { isWebSocketUpgrade, refuseUpgrade } from './upgrade-refusal.ts'
 import { WebSocketConnection } from './websocket-connection.ts'
+import {
+  NOT_FOUND_ROUTE,
+  upgradeRefusal,
+  type WebSocketRouteMetrics,
+  webSocketRouteMetrics,
+} from './websocket-metrics.ts'
 
 /** Options of a WebSocket route. */
 export interface WebSocketRouteOptions {
@@ -46,8 +54,9 @@ export interface WebSocketEndpointsOptions {
 
 interface Endpoint {
   handler: WebSocketHandler
-  wss: WebSocketServer
+  wss: Server<typeof MeteredWebSocket>
   pingIntervalMs: number
+  metrics: WebSocketRouteMetrics
 }
 
 export const DEFAULT_WS_MAX_PAYLOAD_BYTES = 1_048_576
@@ -64,6 +73,10 @@ const accept: Handler = () => ACCEPTED
  * payload limit. Open connections are pinged, and closed with 1001 (going away) when the
  * server starts closing in the shutdown's `http` phase.
  *
+ * Each upgrade gets a SERVER span `WS <route>` (when tracing is on) that ends when the upgrade
+ * is accepted (status 101) or refused, with `keel.websocket.outcome`. The `keel_ws_*` metrics
+ * count open connections, messages each way and refusals by reason, per route.
+ *
  * Upgrade requests for other protocols (`h2c`) are served as ordinary HTTP/1.1 requests.
  */
 export class WebSocketEndpoints {
@@ -72,9 +85,12 @@ export class WebSocketEndpoints {
   readonly #chains = new WeakMap<RouteDefinition, Handler>()
   readonly #open = new Set<WebSocket>()
   readonly #requestIds = new WeakMap<IncomingMessage, string>()
+  /** Refusals of paths no WebSocket route matches. */
+  readonly #unmatched: WebSocketRouteMetrics
 
   constructor(options: WebSocketEndpointsOptions) {
     this.#options = options
+    this.#unmatched = webSocketRouteMetrics(options.server.registry, NOT_FOUND_ROUTE)
     options.server.server.on('upgrade', this.#onUpgrade)
     options.server.closing.addEventListener('abort', () => this.#goAway(), { once: true })
   }
@@ -92,6 +108,7 @@ export class WebSocketEndpoints {
     const maxPayloadBytes = options.maxPayloadBytes ?? DEFAULT_WS_MAX_PAYLOAD_BYTES
     const pingIntervalMs = options.pingIntervalMs ?? DEFAULT_PING_INTERVAL_MS
     const wss = new WebSocketServer({
+      WebSocket: MeteredWebSocket,
       noServer: true,
       clientTracking: false,
       maxPayload: maxPayloadBytes,
@@ -102,7 +119,8 @@ export class WebSocketEndpoints {
       const header = this.#options.server.appWide().settings.requestId.header
       if (requestId && header) headers.push(`${header}: ${requestId}`)
     })
-    this.#endpoints.set(path, { handler, wss, pingIntervalMs })
+    const metrics = webSocketRouteMetrics(this.#options.server.registry, path)
+    this.#endpoints.set(path, { handler, wss, pingIntervalMs, metrics })
     return {
       method: 'GET',
       path,
@@ -126,10 +144,30 @@ export class WebSocketEndpoints {
     const url = req.url ?? '/'
     const q = url.indexOf('?')
     const path = q === -1 ? url : url.slice(0, q)
-    const refuse = (details: ProblemDetails, headers?: OutgoingHttpHeaders) => {
+    const match = this.#options.router.find('GET', path)
+    const endpoint = match.found ? this.#endpoints.get(match.route.path) : undefined
+    const route = endpoint && match.found ? match.route.path : undefined
+    const metrics = endpoint?.metrics ?? this.#unmatched
+    // One SERVER span per upgrade, ended as soon as the upgrade is accepted or refused. The
+    // connection's lifetime is deliberately not a span: it may last hours, a span is exported
+    // only when it ends (so a crash loses it), and a span that long would dwarf every other in
+    // its trace. Its life is in the keel_ws_* metrics and the "websocket closed" log line.
+    const tracing = this.#options.server.tracing
+    const span = tracing.enabled ? tracing.startServerSpan('GET', path, req.headers, 'WS') : undefined
+    let isSettled = false
+    const settle = (status: number, outcome: string, error?: unknown) => {
+      if (isSettled) return
+      isSettled = true
+      span?.span.setAttribute('keel.websocket.outcome', outcome)
+      span?.end(status, route, error)
+    }
+    const refuse = (details: ProblemDetails, headers?: OutgoingHttpHeaders, error?: unknown) => {
+      const reason = upgradeRefusal(details.status)
+      metrics.refused.count(reason)
+      settle(details.status, reason, error)
       details.requestId = requestId
       this.#options.log.info(
-        { path, status: details.status, request_id: requestId },
+        { path, status: details.status, reason, request_id: requestId },
         'websocket upgrade refused',
       )
       refuseUpgrade(socket, details, { [ids.header]: requestId, ...headers })
@@ -143,8 +181,6 @@ export class WebSocketEndpoints {
       refuse(problem('KEEL_NOT_READY', 503, 'the app is starting'), retry)
       return
     }
-    const match = this.#options.router.find('GET', path)
-    const endpoint = match.found ? this.#endpoints.get(match.route.path) : undefined
     if (!match.found || !endpoint) {
       refuse(problem('KEEL_NOT_FOUND', 404, `no WebSocket route for ${path}`))
       return
@@ -162,34 +198,66 @@ export class WebSocketEndpoints {
       performance.now(),
       this.#options.clientIp ?? ((r) => r.socket.remoteAddress ?? ''),
     )
+    exchange.span = span
     const chain = this.#chainFor(match.route)
-    const context = { requestId, traceId: randomUUID().replaceAll('-', '') }
-    const upgrade = runWithContext(context, () => Promise.resolve().then(() => chain(exchange))).then(
-      (outcome) => {
-        if (socket.destroyed) return
-        if (outcome !== ACCEPTED) {
-          // A guard answered without calling next(): it did not let the upgrade through.
-          refuse(problem('KEEL_FORBIDDEN', 403, 'a guard refused the upgrade'), exchange.res.getHeaders())
-        } else if (this.#options.server.closing.aborted) {
-          refuse(shuttingDown(), retry)
-        } else {
-          this.#requestIds.set(req, requestId)
-          socket.off('error', onError)
-          endpoint.wss.handleUpgrade(req, socket, head, (ws) => this.#accepted(endpoint, exchange, ws))
-        }
-      },
-      (error) => {
-        const details = problemFromError(error)
-        if (details.status >= 500) {
-          this.#options.log.error({ err: error, path, request_id: requestId }, 'websocket upgrade failed')
-        }
-        const own = isHttpError(error) ? error.headers : undefined
-        refuse(details, { ...exchange.res.getHeaders(), ...own })
-      },
-    )
+    // As for HTTP: the span's trace id, else the caller's (tracing off), else a fresh one.
+    const caller = span ? undefined : parseTraceparent(req.headers.traceparent as string | undefined)
+    const context = {
+      requestId,
+      traceId: span?.traceId ?? caller?.traceId ?? randomUUID().replaceAll('-', ''),
+      spanId: span?.spanId ?? caller?.spanId,
+    }
+    const completeHandshake = () => {
+      this.#requestIds.set(req, requestId)
+      socket.off('error', onError)
+      let isAccepted = false
+      endpoint.wss.handleUpgrade(req, socket, head, (ws) => {
+        isAccepted = true
+        settle(101, 'accepted')
+        this.#accepted(endpoint, exchange, ws, context.traceId)
+      })
+      // Without verifyClient, ws completes or aborts a handshake synchronously: no call back means
+      // it answered 400 itself (a malformed handshake) or the client was already gone.
+      if (!isAccepted) {
+        metrics.refused.count('client_error')
+        settle(400, 'client_error')
+      }
+    }
+    // The guards, the acceptance and the handler's synchronous part run in the upgrade's context
+    // (the span, and the request id and trace id of log lines).
+    const run = () =>
+      Promise.resolve()
+        .then(() => chain(exchange))
+        .then(
+          (outcome) => {
+            if (socket.destroyed) {
+              // The client left while the guards ran: nothing to answer (499 as nginx logs it).
+              settle(499, 'client_gone')
+              return
+            }
+            if (outcome !== ACCEPTED) {
+              // A guard answered without calling next(): it did not let the upgrade through.
+              refuse(problem('KEEL_FORBIDDEN', 403, 'a guard refused the upgrade'), exchange.res.getHeaders())
+            } else if (this.#options.server.closing.aborted) {
+              refuse(shuttingDown(), retry)
+            } else {
+              completeHandshake()
+            }
+          },
+          (error) => {
+            const details = problemFromError(error)
+            if (details.status >= 500) {
+              this.#options.log.error({ err: error, path, request_id: requestId }, 'websocket upgrade failed')
+            }
+            const own = isHttpError(error) ? error.headers : undefined
+            refuse(details, { ...exchange.res.getHeaders(), ...own }, error)
+          },
+        )
+    const upgrade = span ? span.run(run, context) : runWithContext(context, run)
     upgrade.catch((error: unknown) => {
       // Refusing or upgrading can itself fail (the socket died meanwhile): never let it escape.
       this.#options.log.error({ err: error, path, request_id: requestId }, 'websocket upgrade failed')
+      settle(500, 'error', error)
       socket.destroy()
     })
   }
@@ -204,12 +272,17 @@ export class WebSocketEndpoints {
     return chain
   }
 
-  #accepted(endpoint: Endpoint, upgrade: Exchange, ws: WebSocket): void {
+  #accepted(endpoint: Endpoint, upgrade: Exchange, ws: MeteredWebSocket, traceId: string): void {
     const { requestId, route } = upgrade
-    const log = this.#options.handlerLog.child({ request_id: requestId })
+    // Socket events run outside the upgrade's context: the ids ride on the logger instead.
+    const log = this.#options.handlerLog.child({ request_id: requestId, trace_id: traceId })
     const connection = new WebSocketConnection(ws, upgrade, log)
     const openedAt = performance.now()
+    const { metrics } = endpoint
     this.#open.add(ws)
+    metrics.open.inc()
+    ws.sentCounter = metrics.sent
+    ws.on('message', () => metrics.received.inc())
     let timer: NodeJS.Timeout | undefined
     if (endpoint.pingIntervalMs > 0) {
       let isAlive = true
@@ -232,6 +305,7 @@ export class WebSocketEndpoints {
     ws.once('close', (code, reason) => {
       clearInterval(timer)
       this.#open.delete(ws)
+      metrics.open.inc(-1)
       this.#options.log.info(
         {
           route,

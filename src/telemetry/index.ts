@@ -2,10 +2,11 @@ export {
   BoundCounter,
   BoundGauge,
   BoundHistogram,
-  type CounterChild,
+  CounterChild,
   type HistogramChild,
 } from './bound-metrics.ts'
 export { createMetrics, type HttpMetrics, httpDurationBuckets, type KeelMetrics } from './metrics.ts'
+export { type BoundMetricSpec, boundCounter, boundGauge, OutcomeCounters } from './outcome-counters.ts'
 export { perRegistry } from './per-registry.ts'
 export { parseTraceparent } from './trace-context.ts'
 export {

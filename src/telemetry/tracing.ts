@@ -12,6 +12,7 @@ import {
   type Tracer,
   trace,
 } from '@opentelemetry/api'
+import type { Sampler, SamplingDecision, SpanProcessor } from '@opentelemetry/sdk-trace-base'
 import { type RequestContext, setContextSource } from '../log/index.ts'
 
 /** Where a traced request keeps Keel's request context (request id for the logs) in the OTel context. */
@@ -29,15 +30,35 @@ export interface TracingOptions {
   exportTimeoutMs: number
   serviceName: string
   serviceVersion: string
+  /**
+   * In-process span processors (the inspector's trace store). They get every span that is
+   * recorded, sampled for export or not: a trace the ratio does not sample is still recorded for
+   * them, but keeps its unsampled flag, so the exporter skips it and callees see the same
+   * `traceparent` as before. With `enabled` false and processors given, spans are made for them
+   * alone: nothing is exported and no propagator is registered (what leaves the process is unchanged).
+   */
+  processors?: readonly SpanProcessor[]
 }
 
 /** The app's tracer. With tracing off every method is a no-op and nothing is loaded. */
 export interface Tracing {
+  /** True when spans are made: tracing is enabled, or in-process processors want them. */
   readonly enabled: boolean
+  /** True when spans are exported over OTLP (`tracing.enabled`). */
+  readonly exporting: boolean
   /** The OpenTelemetry tracer, for capabilities that make their own spans. */
   readonly tracer: Tracer | undefined
-  /** Starts the SERVER span of a request, child of the caller's `traceparent` when present. */
-  startServerSpan(method: string, path: string, headers: IncomingHttpHeaders): ServerSpan | undefined
+  /**
+   * Starts the SERVER span of a request, child of the caller's `traceparent` when present. The
+   * span is named `<method> <route>` when it ends; `spanName` replaces the method in that name
+   * (`WS /rooms/:room` for a WebSocket upgrade).
+   */
+  startServerSpan(
+    method: string,
+    path: string,
+    headers: IncomingHttpHeaders,
+    spanName?: string,
+  ): ServerSpan | undefined
   /** Exports every finished span, then stops the exporter. */
   shutdown(): Promise<void>
 }
@@ -64,6 +85,7 @@ const headerGetter: TextMapGetter<IncomingHttpHeaders> = {
 /** Tracing switched off: every method a no-op. */
 export const disabledTracing: Tracing = {
   enabled: false,
+  exporting: false,
   tracer: undefined,
   startServerSpan: () => undefined,
   shutdown: async () => {},
@@ -74,60 +96,67 @@ export const disabledTracing: Tracing = {
  * without tracing never load it), exports over OTLP/HTTP with batching, samples parent-based by
  * ratio, and registers the W3C trace-context propagator and an AsyncLocalStorage context manager
  * globally (shared with other traced apps in the process, see {@link acquireGlobals}), so user
- * code calling `trace.getActiveSpan()` sees the request span.
+ * code calling `trace.getActiveSpan()` sees the request span. With export off but `processors`
+ * given (the inspector), spans are recorded for those processors only (see {@link TracingOptions.processors}).
  */
 export async function createTracing(options: TracingOptions): Promise<Tracing> {
-  if (!options.enabled) return disabledTracing
-  const [
-    sdk,
-    { OTLPTraceExporter },
-    { resourceFromAttributes },
-    semconv,
-    { W3CTraceContextPropagator },
-    hooks,
-  ] = await Promise.all([
+  const processors = options.processors ?? []
+  if (!options.enabled && processors.length === 0) return disabledTracing
+  const [sdk, { resourceFromAttributes }, semconv, hooks] = await Promise.all([
     import('@opentelemetry/sdk-trace-base'),
-    import('@opentelemetry/exporter-trace-otlp-http'),
     import('@opentelemetry/resources'),
     import('@opentelemetry/semantic-conventions'),
-    import('@opentelemetry/core'),
     import('@opentelemetry/context-async-hooks'),
   ])
-  const exporter = new OTLPTraceExporter({
-    url: `${options.endpoint.replace(/\/+$/, '')}/v1/traces`,
-    headers: options.headers,
-    timeoutMillis: options.exportTimeoutMs,
+  const exporting = options.enabled
+  // At ratio 1 the ratio sampler would hash every trace id only to say yes.
+  const exportSampler = new sdk.ParentBasedSampler({
+    root:
+      options.sampleRatio >= 1
+        ? new sdk.AlwaysOnSampler()
+        : new sdk.TraceIdRatioBasedSampler(options.sampleRatio),
   })
+  const spanProcessors: SpanProcessor[] = [...processors]
+  if (exporting) {
+    const { OTLPTraceExporter } = await import('@opentelemetry/exporter-trace-otlp-http')
+    const exporter = new OTLPTraceExporter({
+      url: `${options.endpoint.replace(/\/+$/, '')}/v1/traces`,
+      headers: options.headers,
+      timeoutMillis: options.exportTimeoutMs,
+    })
+    spanProcessors.unshift(new sdk.BatchSpanProcessor(exporter))
+  }
   const provider = new sdk.BasicTracerProvider({
     resource: resourceFromAttributes({
       [semconv.ATTR_SERVICE_NAME]: options.serviceName,
       [semconv.ATTR_SERVICE_VERSION]: options.serviceVersion,
     }),
-    // At ratio 1 the ratio sampler would hash every trace id only to say yes.
-    sampler: new sdk.ParentBasedSampler({
-      root:
-        options.sampleRatio >= 1
-          ? new sdk.AlwaysOnSampler()
-          : new sdk.TraceIdRatioBasedSampler(options.sampleRatio),
-    }),
-    spanProcessors: [new sdk.BatchSpanProcessor(exporter)],
+    sampler:
+      processors.length === 0
+        ? exportSampler
+        : recordingEverything(exporting ? exportSampler : undefined, sdk.SamplingDecision),
+    spanProcessors,
   })
-  acquireGlobals(() => {
+  acquireGlobals('context', () => {
     context.setGlobalContextManager(new hooks.AsyncLocalStorageContextManager().enable())
-    propagation.setGlobalPropagator(new W3CTraceContextPropagator())
     trace.setGlobalTracerProvider(provider)
     setContextSource(requestContextOfActive)
   })
+  if (exporting) {
+    const { W3CTraceContextPropagator } = await import('@opentelemetry/core')
+    acquireGlobals('propagation', () => propagation.setGlobalPropagator(new W3CTraceContextPropagator()))
+  }
   const tracer = provider.getTracer('keel', options.serviceVersion)
   let isShutDown = false
 
   return {
     enabled: true,
+    exporting,
     tracer,
-    startServerSpan(method, path, headers) {
+    startServerSpan(method, path, headers, spanName = method) {
       const parent = propagation.extract(ROOT_CONTEXT, headers, headerGetter)
       const span = tracer.startSpan(
-        method,
+        spanName,
         {
           kind: SpanKind.SERVER,
           attributes: {
@@ -149,7 +178,7 @@ export async function createTracing(options: TracingOptions): Promise<Tracing> {
           context.with(request ? active.setValue(requestContextKey, request) : active, fn),
         end(status, route, error) {
           if (route) {
-            span.updateName(`${method} ${route}`)
+            span.updateName(`${spanName} ${route}`)
             span.setAttribute('http.route', route)
           }
           span.setAttribute('http.response.status_code', status)
@@ -167,9 +196,31 @@ export async function createTracing(options: TracingOptions): Promise<Tracing> {
       try {
         await provider.shutdown()
       } finally {
-        releaseGlobals()
+        if (exporting) releaseGlobals('propagation')
+        releaseGlobals('context')
       }
     },
+  }
+}
+
+/**
+ * A sampler for in-process processors: where `exportSampler` would drop a span, the span is
+ * recorded anyway, unsampled (flag 0), so processors see it while the exporter, which skips
+ * unsampled spans, and callees, which get the same `traceparent` flags, see no change. Without an
+ * export sampler (export off) every span is recorded unsampled.
+ */
+function recordingEverything(
+  exportSampler: Sampler | undefined,
+  decisions: typeof SamplingDecision,
+): Sampler {
+  const recordOnly = { decision: decisions.RECORD }
+  return {
+    shouldSample(...args) {
+      if (!exportSampler) return recordOnly
+      const result = exportSampler.shouldSample(...args)
+      return result.decision === decisions.NOT_RECORD ? { ...result, decision: decisions.RECORD } : result
+    },
+    toString: () => `RecordingEverything{${exportSampler ?? 'no export'}}`,
   }
 }
 
@@ -179,23 +230,34 @@ export async function createTracing(options: TracingOptions): Promise<Tracing> {
  * start registers them; they are removed only when the last one shuts down, so stopping one app
  * does not break context propagation in the others. The global tracer provider stays the first
  * app's: with several traced apps, use `app.tracing.tracer` rather than `trace.getTracer()`.
- * The count lives on globalThis so two copies of the package share it, as the OTel globals do.
+ * The propagator is counted apart: apps that only record spans in-process (the inspector with
+ * export off) do not register it, so they send no `traceparent` they did not send before.
+ * The counts live on globalThis so two copies of the package share them, as the OTel globals do.
  */
 const globalsKey = Symbol.for('keel.telemetry.tracingGlobals')
-type GlobalsHolder = { [globalsKey]?: { users: number } }
+type GlobalsKind = 'context' | 'propagation'
+type GlobalsHolder = { [globalsKey]?: Partial<Record<GlobalsKind, number>> }
 
-function acquireGlobals(register: () => void): void {
+function acquireGlobals(kind: GlobalsKind, register: () => void): void {
   const holder = globalThis as GlobalsHolder
-  holder[globalsKey] ??= { users: 0 }
-  if (holder[globalsKey].users++ === 0) register()
+  holder[globalsKey] ??= {}
+  const users = holder[globalsKey]
+  const before = users[kind] ?? 0
+  users[kind] = before + 1
+  if (before === 0) register()
 }
 
-function releaseGlobals(): void {
-  const state = (globalThis as GlobalsHolder)[globalsKey]
-  if (!state || state.users === 0) return
-  if (--state.users > 0) return
+function releaseGlobals(kind: GlobalsKind): void {
+  const users = (globalThis as GlobalsHolder)[globalsKey]
+  const count = users?.[kind] ?? 0
+  if (!users || count === 0) return
+  users[kind] = count - 1
+  if (count > 1) return
+  if (kind === 'propagation') {
+    propagation.disable()
+    return
+  }
   trace.disable()
-  propagation.disable()
   context.disable()
   setContextSource(undefined)
 }

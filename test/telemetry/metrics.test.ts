@@ -136,6 +136,12 @@ describe('HTTP metrics', () => {
     }
     expect(await pending).toBe('done')
     expect(findSamples(await scrape(`${url}/metrics`), 'keel_http_requests_in_flight')[0]?.value).toBe(0)
+    // Unmatched requests (404, 405) were never counted in, so they are not counted out either.
+    expect((await fetchOnce(`${url}/nowhere`)).status).toBe(404)
+    expect((await fetch(`${url}/slow`, { method: 'DELETE', headers: { connection: 'close' } })).status).toBe(
+      405,
+    )
+    expect(findSamples(await scrape(`${url}/metrics`), 'keel_http_requests_in_flight')[0]?.value).toBe(0)
   })
 
   it('keeps two apps in one process on separate registries', async () => {

@@ -6,6 +6,7 @@ import { HttpError } from '../http-error.ts'
 import type { Principal } from '../principal.ts'
 import { type ApiKeyHashOptions, hashApiKey } from './api-key-hash.ts'
 import { formatChallenge, offerChallenge, unauthorized } from './auth-challenge.ts'
+import { authOutcomes } from './auth-metrics.ts'
 import { authorizationCredentials } from './authorization-header.ts'
 
 /** One API key as the service stores it: never the key itself, only its {@link hashApiKey} hash. */
@@ -51,7 +52,9 @@ const MAX_KEY_LENGTH = 512
  * <key>` and sets `ctx.principal` (`kind: 'api-key'`). The presented key is hashed and looked
  * up by hash, then the stored hash is compared with `timingSafeEqual`: no comparison ever
  * runs over the key itself, so response time says nothing about how close a guess was.
- * Missing, unknown or expired keys are 401; keys in the query string are ignored.
+ * Missing, unknown or expired keys are 401; keys in the query string are ignored. Every decision
+ * is counted in `keel_auth_requests_total{guard="auth.apiKey",outcome}` of the app the guard is
+ * registered on (see `AuthOutcome`; never the key or its id).
  *
  * @example
  * ```ts
@@ -79,10 +82,20 @@ export function apiKeyAuth(options: ApiKeyAuthOptions): Guard {
     required,
   }
   if (scheme !== false) description.authorizationScheme = scheme
+  const { counters: outcomes, attach } = authOutcomes('auth.apiKey', [
+    'accepted',
+    'missing',
+    'anonymous',
+    'malformed',
+    'invalid',
+    'expired',
+    'unavailable',
+  ])
 
   return {
     name: 'auth.apiKey',
     options: Object.freeze(description),
+    attach,
     async handle(ctx, next) {
       const fromHeader = ctx.headers[headerName]
       const presented =
@@ -92,29 +105,39 @@ export function apiKeyAuth(options: ApiKeyAuthOptions): Guard {
             ? undefined
             : authorizationCredentials(ctx.headers.authorization, scheme)
       if (presented === undefined) {
-        if (required) throw unauthorized(challenge, 'the request carries no API key')
+        if (required) {
+          outcomes.count('missing')
+          throw unauthorized(challenge, 'the request carries no API key')
+        }
+        outcomes.count('anonymous')
         offerChallenge(ctx, challenge)
         return next()
       }
-      if (presented === '' || presented.length > MAX_KEY_LENGTH)
+      if (presented === '' || presented.length > MAX_KEY_LENGTH) {
+        outcomes.count('malformed')
         throw unauthorized(challenge, 'the API key is invalid')
+      }
       const hash = hashApiKey(presented, hashOptions)
       let record: ApiKeyRecord | undefined
       try {
         record = await find(hash)
       } catch (error) {
+        outcomes.count('unavailable')
         ctx.log.warn({ err: error, auth: 'api-key' }, 'api key: the key lookup failed')
         throw new HttpError(503, 'KEEL_AUTH_UNAVAILABLE', 'the service cannot verify API keys right now')
       }
       if (record === undefined || !sameHash(record.hash, hash)) {
+        outcomes.count('invalid')
         ctx.log.debug({ auth: 'api-key', reason: 'unknown' }, 'api key: key rejected')
         throw unauthorized(challenge, 'the API key is invalid')
       }
       // Fail closed: an expiry that is not a valid instant (a bad row from a lookup) counts as past.
       if (record.expiresAt !== undefined && !(new Date(record.expiresAt).getTime() > Date.now())) {
+        outcomes.count('expired')
         ctx.log.debug({ auth: 'api-key', reason: 'expired', keyId: record.id }, 'api key: key rejected')
         throw unauthorized(challenge, 'the API key has expired')
       }
+      outcomes.count('accepted')
       ctx.principal = principalOfKey(record)
       return next()
     },

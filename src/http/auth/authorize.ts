@@ -3,6 +3,7 @@ import type { Guard } from '../guard.ts'
 import { HttpError } from '../http-error.ts'
 import type { Principal } from '../principal.ts'
 import { challengesFor, formatChallenge, unauthorized } from './auth-challenge.ts'
+import { authOutcomes } from './auth-metrics.ts'
 
 /** What {@link authorize} requires of the principal. */
 export interface AuthorizeOptions {
@@ -20,6 +21,8 @@ export interface AuthorizeOptions {
  * listed roles and scopes. No principal: 401 with the challenges of the auth guards that ran.
  * Lacking: 403 `KEEL_FORBIDDEN`, listing what the route requires; for a JWT principal short of
  * scopes the response also carries `WWW-Authenticate: Bearer error="insufficient_scope"`.
+ * Decisions are counted in `keel_auth_requests_total{guard="auth.authorize",outcome}`
+ * (`accepted`, `unauthenticated`, `forbidden`).
  *
  * @example
  * ```ts
@@ -40,17 +43,29 @@ export function authorize(options: AuthorizeOptions): Guard {
     wanted.length === 0 ||
     (match === 'all' ? wanted.every((w) => held.includes(w)) : wanted.some((w) => held.includes(w)))
   const required = { roles, scopes, match }
+  const { counters: outcomes, attach } = authOutcomes('auth.authorize', [
+    'accepted',
+    'unauthenticated',
+    'forbidden',
+  ])
 
   return {
     name: 'auth.authorize',
     options: Object.freeze(required),
+    attach,
     handle(ctx, next) {
       const principal = ctx.principal
-      if (principal === undefined)
+      if (principal === undefined) {
+        outcomes.count('unauthenticated')
         throw unauthorized(challengesFor(ctx), 'the request carries no credentials')
+      }
       const hasRoles = satisfies(principal.roles, roles)
       const hasScopes = satisfies(principal.scopes, scopes)
-      if (hasRoles && hasScopes) return next()
+      if (hasRoles && hasScopes) {
+        outcomes.count('accepted')
+        return next()
+      }
+      outcomes.count('forbidden')
       ctx.log.debug(
         { auth: 'authorize', principal: principal.id, hasRoles, hasScopes },
         'authorize: forbidden',

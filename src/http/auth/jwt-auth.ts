@@ -3,6 +3,7 @@ import { KeelError } from '../../errors/index.ts'
 import type { Guard } from '../guard.ts'
 import { HttpError } from '../http-error.ts'
 import { formatChallenge, offerChallenge, unauthorized } from './auth-challenge.ts'
+import { authOutcomes } from './auth-metrics.ts'
 import { authorizationCredentials } from './authorization-header.ts'
 import { principalFromClaims } from './claims-principal.ts'
 import type { JwtAlgorithm } from './jwt-algorithms.ts'
@@ -60,6 +61,8 @@ export type JwtAuthOptions = JwtKeyOptions & {
  * required claims and the subject. A missing token is 401 with `WWW-Authenticate: Bearer`; an
  * invalid one is 401 with `error="invalid_token"` and a short `error_description` (RFC 6750).
  * Tokens in the query string are ignored. An unreachable JWKS is 503 `KEEL_AUTH_UNAVAILABLE`.
+ * Every decision is counted in `keel_auth_requests_total{guard="auth.jwt",outcome}` of the app
+ * the guard is registered on (see `AuthOutcome`; never anything from the token).
  *
  * @example
  * ```ts
@@ -99,6 +102,21 @@ export function jwtAuth(options: JwtAuthOptions): Guard {
     ],
   }
   const challenge = formatChallenge('Bearer', { realm: options.realm })
+  const { counters: outcomes, attach } = authOutcomes('auth.jwt', [
+    'accepted',
+    'missing',
+    'anonymous',
+    'malformed',
+    'expired',
+    'not_yet_valid',
+    'bad_signature',
+    'bad_algorithm',
+    'bad_claims',
+    'unknown_key',
+    'unsupported',
+    'invalid',
+    'unavailable',
+  ])
   const invalid = (description: string) =>
     unauthorized(
       formatChallenge('Bearer', {
@@ -114,29 +132,43 @@ export function jwtAuth(options: JwtAuthOptions): Guard {
     options: Object.freeze(
       descriptionOf(options, keys, { issuer, audience, clockSkewSec, rolesClaim, required }),
     ),
+    attach,
     async handle(ctx, next) {
       const token = authorizationCredentials(header(ctx.headers.authorization), 'Bearer')
       if (token === undefined) {
-        if (required) throw unauthorized(challenge, 'the request carries no bearer token')
+        if (required) {
+          outcomes.count('missing')
+          throw unauthorized(challenge, 'the request carries no bearer token')
+        }
+        outcomes.count('anonymous')
         // A later guard that needs a principal will offer this scheme in its 401.
         offerChallenge(ctx, challenge)
         return next()
       }
-      if (token === '') throw invalid('the bearer token is empty')
+      if (token === '') {
+        outcomes.count('malformed')
+        throw invalid('the bearer token is empty')
+      }
       let payload: JWTPayload
       try {
         payload = await verify(token, keys, verifyOptions)
       } catch (error) {
         if (error instanceof JwksUnavailableError) {
+          outcomes.count('unavailable')
           ctx.log.warn({ err: error.cause, auth: 'jwt' }, 'jwt: the JWKS is unavailable')
           throw cannotVerify()
         }
         const rejection = jwtRejection(error)
+        outcomes.count(rejection.outcome)
         ctx.log.debug({ auth: 'jwt', reason: rejection.reason }, 'jwt: token rejected')
         throw invalid(rejection.description)
       }
       const principal = principalFromClaims(payload, { subjectClaim, rolesClaim })
-      if (principal === undefined) throw invalid(`the token lacks the ${subjectClaim} claim`)
+      if (principal === undefined) {
+        outcomes.count('bad_claims')
+        throw invalid(`the token lacks the ${subjectClaim} claim`)
+      }
+      outcomes.count('accepted')
       ctx.principal = principal
       return next()
     },

@@ -1,7 +1,9 @@
+import { OutcomeCounters } from '../../telemetry/index.ts'
 import type { Guard, Next } from '../guard.ts'
 import { HttpError } from '../http-error.ts'
 import type { RequestContext } from '../route.ts'
 import { checkInteger, checkOneOf, checkOptionsObject, describe, invalidOption } from './guard-options.ts'
+import { rateLimitMetrics } from './rate-limit-metrics.ts'
 import { MemoryRateLimitStore, type RateLimitHit, type RateLimitStore } from './rate-limit-store.ts'
 
 /** What a client is counted by: its address, its principal, the route, or your own function. */
@@ -23,13 +25,15 @@ export interface RateLimitOptions {
   store?: RateLimitStore
   /**
    * Names the limit in store keys: guards with the same name on a shared store (Redis) share
-   * counts. Default `<key>:<limit>:<windowMs>`; name guards that must count apart.
+   * counts. Default `<key>:<limit>:<windowMs>`; name guards that must count apart. It is also
+   * the `limiter` label of the guard's metrics.
    */
   name?: string
   /**
    * When the store fails (Redis unreachable): `'allow'` (default) lets the request through
    * without limit headers, `'reject'` answers 503 `KEEL_RATE_LIMIT_UNAVAILABLE`. Either way the
-   * failure is logged at error, at most once per 10 seconds per guard.
+   * failure is logged at error, at most once per 10 seconds per guard, and counted in
+   * `keel_rate_limit_store_errors_total`.
    */
   onStoreError?: 'allow' | 'reject'
 }
@@ -43,6 +47,8 @@ const logEveryMs = 10_000
  * refuses. Past the limit: 429 problem `KEEL_RATE_LIMITED` with `Retry-After`.
  *
  * With the default in-memory store a request costs one Map lookup and four `setHeader`s.
+ * Each decision is counted in `keel_rate_limit_requests_total{limiter,outcome="allowed|limited"}`
+ * of the app the guard is registered on (`limiter` is the guard's `name`).
  *
  * @example
  * ```ts
@@ -75,6 +81,10 @@ export function rateLimit(options: RateLimitOptions): Guard {
   const policy = `${limit};w=${Math.max(1, Math.ceil(windowMs / 1000))}`
   const windowText = windowMs % 1000 === 0 ? `${windowMs / 1000} s` : `${windowMs} ms`
   let lastLoggedAt = Number.NEGATIVE_INFINITY
+  const decisions = new OutcomeCounters(['allowed', 'limited'] as const)
+  // Only the outcome this guard's policy can produce gets a series.
+  const storeErrorOutcome = isRejectingOnError ? 'rejected' : 'allowed'
+  const storeErrors = new OutcomeCounters([storeErrorOutcome])
 
   const answer = (ctx: RequestContext, next: Next, hit: RateLimitHit) => {
     const remaining = limit - hit.count
@@ -84,6 +94,7 @@ export function rateLimit(options: RateLimitOptions): Guard {
     ctx.header('ratelimit-reset', resetSeconds)
     ctx.header('ratelimit-policy', policy)
     if (remaining < 0) {
+      decisions.count('limited')
       throw new HttpError(
         429,
         'KEEL_RATE_LIMITED',
@@ -92,10 +103,12 @@ export function rateLimit(options: RateLimitOptions): Guard {
         { 'retry-after': String(resetSeconds) },
       )
     }
+    decisions.count('allowed')
     return next()
   }
 
   const failed = (ctx: RequestContext, next: Next, error: unknown) => {
+    storeErrors.count(storeErrorOutcome)
     const now = Date.now()
     if (now - lastLoggedAt >= logEveryMs) {
       lastLoggedAt = now
@@ -123,6 +136,11 @@ export function rateLimit(options: RateLimitOptions): Guard {
       name,
       store: store.kind,
       onStoreError: options.onStoreError ?? 'allow',
+    },
+    attach(host) {
+      const metrics = rateLimitMetrics(host.registry)
+      decisions.bind(metrics.requests, [name])
+      storeErrors.bind(metrics.storeErrors, [name])
     },
     handle(ctx, next) {
       const key = prefix + keyOf(ctx)

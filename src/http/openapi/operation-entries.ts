@@ -39,8 +39,10 @@ export function operationEntries(source: OpenApiSource, includeInternal: boolean
     if (route.internal && !includeInternal) continue
     const method = route.method.toLowerCase() as OpenApiMethod
     if (!METHODS.includes(method)) continue
-    // Internal routes skip the app-wide guards, as the server runs them.
-    const effects = guardEffects(route.internal ? route.guards : [...source.guards, ...route.guards])
+    // Internal routes skip the app-wide guards unless they ask for them, as the server runs them.
+    const effects = guardEffects(
+      route.internal && !route.appGuards ? route.guards : [...source.guards, ...route.guards],
+    )
     openApiPaths(route.path).forEach(({ path, params }, variant) => {
       entries.push({ path, method, route, pathParams: params, variant, effects, operationId: '' })
     })

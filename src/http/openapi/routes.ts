@@ -20,9 +20,12 @@ export interface OpenApiServing {
 
 /**
  * The routes that serve the OpenAPI document and the docs UI. They are internal, like the
- * probes: left out of the document, not traced, outside app-wide guards (so they set their own
- * security headers). The document is built on request from `source()` (all routes are known by
- * then) and kept until a route is added.
+ * probes: left out of the document and not traced. Unlike the probes they run inside the
+ * app-wide guards (`appGuards`): they describe the API, so an IP filter, auth or a rate limit
+ * that covers the API covers them too. They still set their own security headers, since an app
+ * need not have a `securityHeaders` guard, and the page needs its own CSP anyway. The document
+ * is built on request from `source()` (all routes are known by then) and kept until a route is
+ * added.
  */
 export function openApiRoutes(serving: OpenApiServing, source: () => OpenApiSource): RouteDefinition[] {
   let cached: { routes: number; body: string; etag: string } | undefined
@@ -39,6 +42,7 @@ export function openApiRoutes(serving: OpenApiServing, source: () => OpenApiSour
       method: 'GET',
       path: serving.path,
       internal: true,
+      appGuards: true,
       handler: (ctx) => {
         const { body, etag } = document()
         ctx.header('cache-control', 'no-cache')
@@ -57,6 +61,7 @@ export function openApiRoutes(serving: OpenApiServing, source: () => OpenApiSour
       method: 'GET',
       path: serving.docsPath,
       internal: true,
+      appGuards: true,
       handler: (ctx) => {
         if (!page) {
           const title = serving.title || source().service.name
@@ -74,6 +79,7 @@ export function openApiRoutes(serving: OpenApiServing, source: () => OpenApiSour
       method: 'GET',
       path: `${serving.docsPath}/assets/*`,
       internal: true,
+      appGuards: true,
       handler: async (ctx) => {
         const name = ctx.params['*'] ?? ''
         if (!assets.has(name)) throw new HttpError(404, 'KEEL_NOT_FOUND', `no docs asset "${name}"`)

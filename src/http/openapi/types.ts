@@ -18,6 +18,8 @@ export interface OpenApiRoute {
   /** A find-my-way template: `/users/:id`, `/files/*`. */
   path: string
   internal: boolean
+  /** An internal route that runs inside the app-wide guards anyway (the docs routes). */
+  appGuards?: boolean
   /** The route's own and its groups' guards. */
   guards: readonly OpenApiGuard[]
   schema?: RouteSchema & RouteInfo
@@ -27,7 +29,7 @@ export interface OpenApiRoute {
 export interface OpenApiSource {
   service: { name: string; version: string }
   routes: readonly OpenApiRoute[]
-  /** App-wide guards (they wrap every route that is not internal). */
+  /** App-wide guards (they wrap every route that is not internal, and internal ones with `appGuards`). */
   guards: readonly OpenApiGuard[]
 }
 

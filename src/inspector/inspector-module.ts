@@ -1,0 +1,228 @@
+import type { Span } from '@opentelemetry/sdk-trace-base'
+import type { App, KeelModule, ModuleDescription } from '../app/index.ts'
+import { ConfigError } from '../config/index.ts'
+import type { FlowsModule } from '../flow/index.ts'
+import type { JobsModule } from '../jobs/index.ts'
+import { markSecretKey } from '../log/index.ts'
+import { type InspectorRuntime, inspectorRoutes, metricsOf } from './api-routes.ts'
+import { DeadLetterDesk } from './dead-letter-desk.ts'
+import { InFlight } from './in-flight.ts'
+import { inspectorAccess, liveProtocol } from './inspector-access.ts'
+import { inspectorSection } from './inspector-section.ts'
+import { LiveFeed } from './live-feed.ts'
+import { payloadCapture } from './payload-capture.ts'
+import { runningOperationOf, SpanRecorder } from './span-recorder.ts'
+import { summarize, TraceStore } from './trace-store.ts'
+import { WindowSet } from './window-set.ts'
+
+/** Options of {@link inspector}. */
+export interface InspectorOptions {
+  /** Flows modules whose dead runs the inspector lists, retries and discards. */
+  readonly flows?: readonly FlowsModule[]
+  /** Jobs modules whose dead letters the inspector lists, retries and discards. */
+  readonly jobs?: readonly JobsModule[]
+  /** Clock, for tests. Default `Date.now`. */
+  readonly now?: () => number
+}
+
+/** What the inspector says in `app.describe()`: `keel check` reads `tokenRequired`. */
+export interface InspectorDescription {
+  readonly enabled: boolean
+  readonly path: string
+  readonly tokenRequired: boolean
+  readonly tokensConfigured: { readonly viewer: number; readonly operator: number }
+  readonly capture: boolean
+}
+
+/** The inspector module; `store` and friends exist once it is mounted and enabled. */
+export interface InspectorModule extends KeelModule {
+  readonly name: 'inspector'
+  readonly config: typeof inspectorSection
+  /** The running parts, when enabled (after `createApp`). */
+  readonly runtime: InspectorRuntime | undefined
+  describe(): ModuleDescription & { inspector: InspectorDescription }
+}
+
+const developmentProfiles = new Set(['dev', 'test'])
+
+/**
+ * The inspector: a bounded in-memory store of the app's own traces, sliding windows per route,
+ * flow and step, stall detection, dead letters of flows and jobs with retry and discard, a relay
+ * that sends sample requests into routes, and opt-in redacted payload capture — served as a
+ * versioned JSON API under `inspector.path` (`/_keel/inspector/v1/...`) and a WebSocket live
+ * feed (`.../v1/live`).
+ *
+ * On by default in the dev and test profiles, off elsewhere unless `inspector.enabled` is set.
+ * Outside dev and test every call needs a bearer token (`inspector.tokens.viewer` reads,
+ * `inspector.tokens.operator` also acts); enabling it there without any token fails at
+ * `createApp()` with a config error naming `inspector.tokens`. Spans are recorded for it even
+ * when `tracing.enabled` is off (nothing is exported then), without changing what is exported
+ * when it is on.
+ *
+ * @example
+ * ```ts
+ * const data = database()
+ * const orders = flows({ database: data, flows: [orderFlow] })
+ * const app = createApp({ modules: [data, orders, inspector({ flows: [orders] })] })
+ * // GET /_keel/inspector/v1/traces, /v1/routes, /v1/flows, /v1/metrics, /v1/stalls, /v1/dead-letters
+ * ```
+ */
+export function inspector(options: InspectorOptions = {}): InspectorModule {
+  const flowModules = options.flows ?? []
+  const jobModules = options.jobs ?? []
+  const now = options.now ?? Date.now
+  let runtime: InspectorRuntime | undefined
+  let recorder: SpanRecorder | undefined
+  let description: InspectorDescription = {
+    enabled: false,
+    path: '/_keel/inspector',
+    tokenRequired: true,
+    tokensConfigured: { viewer: 0, operator: 0 },
+    capture: false,
+  }
+
+  const module: InspectorModule = {
+    name: 'inspector',
+    config: inspectorSection,
+    // Dead letters are read through these modules: they start first and stop after.
+    dependsOn: [...flowModules, ...jobModules].map((m) => m.name),
+    get runtime() {
+      return runtime
+    },
+    mount(app: App) {
+      if (runtime) return
+      const settings = app.section(inspectorSection)
+      const profile = app.config.profile
+      const isDevelopment = developmentProfiles.has(profile)
+      const enabled = settings.enabled ?? isDevelopment
+      const tokenRequired = settings.requireToken ?? !isDevelopment
+      const tokens = {
+        viewer: settings.tokens.viewer.filter((t) => t !== ''),
+        operator: settings.tokens.operator.filter((t) => t !== ''),
+      }
+      description = {
+        enabled,
+        path: settings.path,
+        tokenRequired,
+        tokensConfigured: { viewer: tokens.viewer.length, operator: tokens.operator.length },
+        capture: settings.capture.enabled,
+      }
+      if (!enabled) return
+      if (tokenRequired && tokens.viewer.length + tokens.operator.length === 0) {
+        // Secure by default: an inspector nobody can open must not be an inspector anyone can open.
+        throw new ConfigError([
+          {
+            code: 'KEEL_CONFIG_INVALID',
+            key: 'inspector.tokens',
+            message: `the inspector is enabled in profile "${profile}", where it needs a bearer token, and no token is configured: list secrets under inspector.tokens.operator (and .viewer), e.g. "- \${INSPECTOR_TOKEN}", or set inspector.enabled: false`,
+            source: app.config.sourceOf('inspector.enabled') ?? { kind: 'default', profile },
+          },
+        ])
+      }
+      // The live feed's token may ride in this header; debug logs of request headers must not show it.
+      markSecretKey('sec-websocket-protocol')
+      const windows = { bucketMs: settings.windows.bucketMs, buckets: settings.windows.buckets }
+      const { maxTracesPerSecond, ...storeBounds } = settings.store
+      const store = new TraceStore(storeBounds)
+      const maxSeries = settings.windows.maxSeries
+      const routes = new WindowSet({
+        ...windows,
+        maxSeries,
+        describe: (method, route) => ({ key: `${method} ${route}`, labels: { method, route } }),
+      })
+      const steps = new WindowSet({
+        ...windows,
+        maxSeries,
+        describe: (flow, spanName) => {
+          const isCompensation = spanName.startsWith('compensate ')
+          const step = spanName.slice(spanName.indexOf(' ') + 1)
+          const phase = isCompensation ? 'compensate' : 'run'
+          return { key: `${flow}/${step}/${phase}`, labels: { flow, step, phase } }
+        },
+      })
+      const flowWindows = new WindowSet({
+        ...windows,
+        maxSeries,
+        describe: (flow) => ({ key: flow, labels: { flow } }),
+      })
+      const inFlight = new InFlight<Span>(runningOperationOf)
+      const guard = inspectorAccess({ requireToken: tokenRequired, tokens })
+      const started: InspectorRuntime = {
+        app,
+        prefix: settings.path,
+        store,
+        routes,
+        steps,
+        flows: flowWindows,
+        inFlight,
+        live: new LiveFeed({
+          maxBufferBytes: settings.live.maxBufferBytes,
+          intervalMs: settings.live.metricsIntervalMs,
+          periodic: () => metricsOf(started, { series: false }),
+        }),
+        desk: new DeadLetterDesk(flowModules, jobModules),
+        guard,
+        tokenRequired,
+        captureEnabled: settings.capture.enabled,
+        stallThresholdMs: settings.stallThresholdMs,
+        bucketMs: windows.bucketMs,
+        buckets: windows.buckets,
+        now,
+      }
+      runtime = started
+      recorder = new SpanRecorder({
+        store,
+        routes,
+        steps,
+        flows: flowWindows,
+        inFlight,
+        now,
+        maxTracesPerSecond,
+        onTrace: (trace) => {
+          if (started.live.hasClients) started.live.publish({ type: 'trace', trace: summarize(trace) })
+        },
+      })
+      for (const route of inspectorRoutes(started, app.config.values.http.bodyLimitBytes)) app.route(route)
+      app.ws(
+        `${settings.path}/v1/live`,
+        { internal: true, guards: [guard('viewer')], maxPayloadBytes: 4096 },
+        (connection) => {
+          connection.socket.on('message', () => {}) // the feed is one-way; what a client sends is ignored
+          started.live.add(connection.socket, {
+            role: connection.principal?.roles[0] ?? 'operator',
+            bucketMs: windows.bucketMs,
+            buckets: windows.buckets,
+            protocol: liveProtocol,
+          })
+        },
+      )
+      if (settings.capture.enabled) {
+        app.guard(
+          payloadCapture({
+            maxBytes: settings.capture.maxBytes,
+            keep: (traceId, capture) => store.attachCapture(traceId, capture, now()),
+          }),
+        )
+      }
+    },
+    spanProcessors() {
+      return recorder ? [recorder] : []
+    },
+    start(app: App) {
+      if (!runtime) return
+      app
+        .logger('keel:inspector')
+        .info(
+          { path: description.path, tokenRequired: description.tokenRequired, capture: description.capture },
+          `inspector on ${description.path}/v1`,
+        )
+    },
+    stop() {
+      runtime?.live.close()
+    },
+    describe() {
+      return { inspector: description }
+    },
+  }
+  return module
+}

@@ -9,6 +9,10 @@ export function parseFlags(args: string[], options: FlagSpec, allowPositionals =
   try {
     return parseArgs({ args, options, allowPositionals, strict: true })
   } catch (error) {
-    throw usageError((error as Error).message.replace(/^Unknown option/, 'unknown flag'))
+    // Node adds advice on positionals that start with '-', which only buries the flag's name.
+    const message = (error as Error).message
+      .replace(/^Unknown option/, 'unknown flag')
+      .replace(/\. To specify a positional.*$/s, '')
+    throw usageError(message)
   }
 }

@@ -23,7 +23,8 @@ describe('keel gen', () => {
     expect(empty.err).toContain('--out needs a value')
     const unknown = await runKeel(['gen', 'docker', '--outdir', 'x'])
     expect(unknown.code).toBe(2)
-    expect(unknown.err).toContain("unknown flag '--outdir'")
+    // Without Node's advice on positionals, which gen takes.
+    expect(unknown.err).toBe("keel: unknown flag '--outdir'\n")
   })
 
   it('names an entry that does not exist', async () => {

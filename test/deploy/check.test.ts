@@ -7,6 +7,7 @@ import { database } from '../../src/data/index.ts'
 import { checkReadiness, type ReadinessReport } from '../../src/deploy/check/index.ts'
 import { apiKeyAuth, cors, hashApiKey, jwtAuth, rateLimit } from '../../src/http/index.ts'
 import { type App, type CreateAppOptions, createApp, defineConfigSection, Secret } from '../../src/index.ts'
+import { inspector } from '../../src/inspector/index.ts'
 
 // A root without keel.yaml: the apps below get their settings from `overrides`, a real layer.
 const root = mkdtempSync(join(tmpdir(), 'keel-check-'))
@@ -324,19 +325,27 @@ describe('rate-limits', () => {
 })
 
 describe('inspector', () => {
-  it('skips without an inspector, then judges one by whether it requires a token', async () => {
+  it('skips without an inspector, then judges the real module: off, behind tokens, or open', async () => {
     expect(item(await check(prodApp()), 'inspector')).toEqual({
       id: 'inspector',
       status: 'skip',
       message: 'no inspector in this app',
     })
+    // prod leaves it off unless enabled.
+    expect(item(await check(prodApp({}, { modules: [inspector()] })), 'inspector')).toMatchObject({
+      status: 'pass',
+      message: 'the inspector is off in profile prod',
+    })
     const guarded = prodApp(
-      {},
-      { modules: [{ name: 'inspector', describe: () => ({ tokenRequired: true }) }] },
+      { inspector: { enabled: true, tokens: { viewer: ['v'.repeat(32)], operator: ['o'.repeat(32)] } } },
+      { modules: [inspector()] },
     )
-    expect(item(await check(guarded), 'inspector').status).toBe('pass')
-    const open = prodApp({}, { modules: [{ name: 'inspector', describe: () => ({ tokenRequired: false }) }] })
-    expect(item(await check(open), 'inspector').status).toBe('fail')
+    expect(item(await check(guarded), 'inspector')).toMatchObject({
+      status: 'pass',
+      message: 'the inspector requires a token (1 viewer, 1 operator)',
+    })
+    const open = prodApp({ inspector: { enabled: true, requireToken: false } }, { modules: [inspector()] })
+    expect(item(await check(open), 'inspector')).toMatchObject({ status: 'fail' })
   })
 })
 

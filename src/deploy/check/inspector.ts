@@ -1,20 +1,33 @@
 import { fail, pass, type ReadinessCheck, skip } from './readiness-check.ts'
 
+/** What the inspector module says about itself in `app.describe()` (see keel/inspector). */
+interface InspectorFacts {
+  readonly enabled?: boolean
+  readonly tokenRequired?: boolean
+  readonly tokensConfigured?: { readonly viewer: number; readonly operator: number }
+}
+
 /**
- * The inspector shows traces, dead letters and payloads: in production it must demand a token.
- * Keel has no inspector module yet, so this skips; it looks for a module named `inspector` whose
- * description says `tokenRequired: true`, and will judge one as soon as it lands.
+ * The inspector shows traces, dead letters and payloads: in production it must be off or demand
+ * a token. Read from the module named `inspector` and its `inspector` description.
  */
 export const inspectorCheck: ReadinessCheck = {
   id: 'inspector',
   title: 'inspector behind a token',
   run({ plan }) {
-    const inspector = plan.description.modules.find((m) => m.name === 'inspector')
-    if (!inspector) return skip('no inspector in this app')
-    if (inspector.tokenRequired === true) return pass('the inspector requires a token')
+    const module = plan.description.modules.find((m) => m.name === 'inspector')
+    if (!module) return skip('no inspector in this app')
+    const facts = (module.inspector ?? {}) as InspectorFacts
+    if (facts.enabled === false) return pass(`the inspector is off in profile ${plan.profile}`)
+    if (facts.tokenRequired === true) {
+      const tokens = facts.tokensConfigured
+      return pass(
+        `the inspector requires a token${tokens ? ` (${tokens.viewer} viewer, ${tokens.operator} operator)` : ''}`,
+      )
+    }
     return fail(
       'the inspector answers without a token: traces, payloads and dead letters are open to anyone who reaches it',
-      `configure the inspector module's token in profiles.${plan.profile} of keel.yaml, from a \${VAR} reference`,
+      `set inspector.requireToken: true (or leave it unset) and inspector.tokens from \${VAR} references in profiles.${plan.profile} of keel.yaml`,
     )
   },
 }

@@ -23,6 +23,25 @@ export type StepInterceptor = (
   attempt: number,
 ) => FaultOutcome | undefined | Promise<FaultOutcome | undefined>
 
+/** Where a run is about to start a step: what a {@link StepGate} sees. */
+export interface StepAt {
+  readonly runId: string
+  readonly flow: string
+  /** The step's name. */
+  readonly step: string
+  /** Its key in the journal: the name, with an index inside a `map` (`charge#2`). */
+  readonly key: string
+  readonly input: unknown
+  /** Aborted when the run is stopped (shutdown, lease lost): a gate waiting on it must give up. */
+  readonly signal: AbortSignal
+}
+
+/**
+ * Called before each step runs (not before replayed ones): a promise holds the run there until it
+ * settles. The inspector's breakpoints pause development runs this way.
+ */
+export type StepGate = (at: StepAt) => void | Promise<void>
+
 /** Everything one execution of a run needs. */
 export interface ExecutionOptions {
   readonly runId: string
@@ -42,6 +61,8 @@ export interface ExecutionOptions {
   readonly intercept?: StepInterceptor
   /** Checked before each new step: true parks the run (the worker is draining). */
   readonly shouldYield?: () => boolean
+  /** Runs before each new step; see {@link StepGate}. */
+  readonly beforeStep?: StepGate
 }
 
 /** How an execution stopped. `suspended`: parked (sleep or drain); the run goes on later. */
@@ -302,6 +323,10 @@ export class Execution {
     if (o.shouldYield?.()) throw new SuspendSignal()
     // A step that ignored its aborted signal and finished must not let the next one start.
     o.signal.throwIfAborted()
+    if (o.beforeStep) {
+      await o.beforeStep({ runId: o.runId, flow: o.flow.name, step: step.name, key, input, signal: o.signal })
+      o.signal.throwIfAborted()
+    }
 
     const metrics = o.metrics?.step(o.flow.name, step.name)
     const quiet = o.journal.quiet === true

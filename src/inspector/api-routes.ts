@@ -53,7 +53,7 @@ export interface InspectorRuntime {
 }
 
 /** Routes are added through this builder: typed as any Keel route, but internal (out of OpenAPI, untraced). */
-class InternalRoutes extends RouteBuilder {
+export class InternalRoutes extends RouteBuilder {
   readonly definitions: RouteDefinition[] = []
   readonly #scope: RouteScope
   readonly #bodyLimitBytes: number

@@ -5,6 +5,8 @@ import type { FlowsModule } from '../flow/index.ts'
 import type { JobsModule } from '../jobs/index.ts'
 import { markSecretKey } from '../log/index.ts'
 import { type InspectorRuntime, inspectorRoutes, metricsOf } from './api-routes.ts'
+import { breakpointRoutes } from './breakpoint-routes.ts'
+import { Breakpoints } from './breakpoints.ts'
 import { DeadLetterDesk } from './dead-letter-desk.ts'
 import { InFlight } from './in-flight.ts'
 import { inspectorAccess, liveProtocol } from './inspector-access.ts'
@@ -73,6 +75,7 @@ export function inspector(options: InspectorOptions = {}): InspectorModule {
   const now = options.now ?? Date.now
   let runtime: InspectorRuntime | undefined
   let recorder: SpanRecorder | undefined
+  let breakpoints: Breakpoints | undefined
   let description: InspectorDescription = {
     enabled: false,
     path: '/_keel/inspector',
@@ -183,6 +186,23 @@ export function inspector(options: InspectorOptions = {}): InspectorModule {
         },
       })
       for (const route of inspectorRoutes(started, app.config.values.http.bodyLimitBytes)) app.route(route)
+      // Breakpoints hold runs (and their worker slots): development profiles only.
+      if (isDevelopment && flowModules.length > 0) {
+        breakpoints = new Breakpoints({
+          now,
+          onPause: (run) => {
+            if (started.live.hasClients) started.live.publish({ type: 'paused', run })
+          },
+        })
+        const routes = breakpointRoutes({
+          prefix: settings.path,
+          breakpoints,
+          flows: flowModules,
+          operator: guard('operator'),
+          bodyLimitBytes: app.config.values.http.bodyLimitBytes,
+        })
+        for (const route of routes) app.route(route)
+      }
       app.ws(
         `${settings.path}/v1/live`,
         { internal: true, guards: [guard('viewer')], maxPayloadBytes: 4096 },
@@ -210,6 +230,7 @@ export function inspector(options: InspectorOptions = {}): InspectorModule {
     },
     start(app: App) {
       if (!runtime) return
+      for (const flowsModule of flowModules) if (breakpoints) flowsModule.runner.gateSteps(breakpoints.gate)
       app
         .logger('keel:inspector')
         .info(
@@ -218,6 +239,9 @@ export function inspector(options: InspectorOptions = {}): InspectorModule {
         )
     },
     stop() {
+      // Held runs go on: they finish, or the flows module's drain parks them.
+      for (const flowsModule of flowModules) if (breakpoints) flowsModule.runner.gateSteps(undefined)
+      breakpoints?.clear()
       runtime?.live.close()
     },
     describe() {

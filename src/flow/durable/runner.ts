@@ -8,7 +8,7 @@ import { isKeelError, KeelError } from '../../errors/index.ts'
 import type { Logger } from '../../log/index.ts'
 import { type Clock, systemClock } from '../../resilience/index.ts'
 import { Bus } from '../bus.ts'
-import { Execution, type ExecutionResult, type StepInterceptor } from '../executor.ts'
+import { Execution, type ExecutionResult, type StepGate, type StepInterceptor } from '../executor.ts'
 import type { AnyFlow, Flow } from '../flow.ts'
 import { checkFlowInput } from '../input-check.ts'
 import { errorInfo, type TimelineEvent } from '../journal.ts'
@@ -96,6 +96,7 @@ export class FlowRunner {
   readonly #metrics: FlowMetrics | undefined
   readonly #tracer: Tracer | undefined
   readonly #intercept: StepInterceptor | undefined
+  #beforeStep: StepGate | undefined
   /** Runs executing here, with the controller that stops them. */
   readonly #active = new Map<string, { controller: AbortController; done: Promise<void> }>()
   readonly #waiters = new Map<string, Set<(run: RunInfo) => void>>()
@@ -132,6 +133,15 @@ export class FlowRunner {
     this.#metrics = options.registry ? flowMetrics(options.registry) : undefined
     this.#tracer = options.tracer
     this.#intercept = options.intercept
+  }
+
+  /**
+   * Puts `gate` in front of every step that runs here from now on (runs already executing keep
+   * theirs); `undefined` removes it. A gate that waits holds the run's slot, and its lease is
+   * renewed meanwhile: meant for development (the inspector's breakpoints).
+   */
+  gateSteps(gate: StepGate | undefined): void {
+    this.#beforeStep = gate
   }
 
   /** The flows this runner executes. */
@@ -579,6 +589,7 @@ export class FlowRunner {
         ...(this.#metrics ? { metrics: this.#metrics } : {}),
         ...(this.#tracer ? { tracer: this.#tracer } : {}),
         ...(this.#intercept ? { intercept: this.#intercept } : {}),
+        ...(this.#beforeStep ? { beforeStep: this.#beforeStep } : {}),
         onEvent: (event, payload) => {
           for (const listener of this.#listeners) listener({ runId: run.id, flow: flow.name, event, payload })
         },

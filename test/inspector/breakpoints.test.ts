@@ -1,0 +1,154 @@
+import { Type } from '@sinclair/typebox'
+import type { App } from 'keel/app'
+import { database } from 'keel/data'
+import { type FlowsModule, flow, flows, step } from 'keel/flow'
+import { inspector } from 'keel/inspector'
+import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { Breakpoints, valueAt } from '../../src/inspector/breakpoints.ts'
+import { eventually } from '../flow/support/eventually.ts'
+import { testApp } from '../support/test-app.ts'
+import { inspectorPath, json, problemOf } from './support/fixture-app.ts'
+
+const ran: string[] = []
+const reserve = step('reserve', (order: { id: string; amount: number }) => {
+  ran.push(`reserve ${order.id}`)
+  return order
+})
+const charge = step('charge', (order: { id: string; amount: number }) => {
+  ran.push(`charge ${order.id}`)
+  return order
+})
+const ship = step('ship', (order: { id: string; amount: number }) => {
+  ran.push(`ship ${order.id}`)
+  return { shipped: order.id }
+})
+const order = flow('order', { input: Type.Object({ id: Type.String(), amount: Type.Number() }) })
+  .andThen(reserve)
+  .andThen(charge)
+  .andThen(ship)
+  .build()
+
+interface Paused {
+  runId: string
+  step: string
+  input: { id: string }
+  breakpointId: string | null
+}
+
+describe('inspector breakpoints (development)', () => {
+  let app: App
+  let url: string
+  let flowsModule: FlowsModule
+  const api = (path: string, init?: RequestInit) => fetch(`${url}${inspectorPath}${path}`, init)
+  const post = (path: string, body?: unknown) =>
+    api(path, {
+      method: 'POST',
+      ...(body === undefined
+        ? {}
+        : { headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) }),
+    })
+  const paused = async () => (await json<{ paused: Paused[] }>(await api('/paused'))).paused
+
+  beforeAll(async () => {
+    const data = database({ migrations: false })
+    flowsModule = flows({ database: data, flows: [order] })
+    ;({ app } = testApp({
+      modules: [data, flowsModule, inspector({ flows: [flowsModule] })],
+      overrides: { flows: { pollMs: 50 } },
+    }))
+    url = (await app.start()).url
+  }, 180_000)
+  afterAll(async () => {
+    await app?.stop()
+  }, 60_000)
+
+  it('holds a matching run before the step, steps it to the next one, then resumes it to the end', async () => {
+    const created = await post('/breakpoints', {
+      flow: 'order',
+      step: 'charge',
+      when: { pointer: '/amount', equals: 500 },
+    })
+    const point = await json<{ id: string; hits: number }>(created, 201)
+
+    // Not matching the condition: runs straight through.
+    const small = await flowsModule.runner.submit(order, { id: 'small', amount: 5 })
+    expect((await flowsModule.runner.wait(small.runId, { timeoutMs: 20_000 })).status).toBe('completed')
+
+    const big = await flowsModule.runner.submit(order, { id: 'big', amount: 500 })
+    const held = await eventually(async () => {
+      const [run] = await paused()
+      if (!run) throw new Error('not held yet')
+      return run
+    })
+    expect(held).toMatchObject({
+      runId: big.runId,
+      step: 'charge',
+      input: { id: 'big' },
+      breakpointId: point.id,
+    })
+    expect(ran).toContain('reserve big')
+    expect(ran).not.toContain('charge big')
+
+    // step: charge runs, the run stops again before ship, whatever the breakpoints say.
+    expect((await post(`/paused/${big.runId}/step`)).status).toBe(202)
+    const next = await eventually(async () => {
+      const [run] = await paused()
+      if (run?.step !== 'ship') throw new Error('not at ship yet')
+      return run
+    })
+    expect(next.breakpointId).toBeNull()
+    expect(ran).toContain('charge big')
+    expect(ran).not.toContain('ship big')
+
+    expect((await post(`/paused/${big.runId}/resume`)).status).toBe(202)
+    expect((await flowsModule.runner.wait(big.runId, { timeoutMs: 20_000 })).status).toBe('completed')
+    expect(await paused()).toEqual([])
+    const [listed] = (
+      await json<{ breakpoints: Array<{ id: string; hits: number }> }>(await api('/breakpoints'))
+    ).breakpoints
+    expect(listed).toMatchObject({ id: point.id, hits: 1 })
+    expect((await api(`/breakpoints/${point.id}`, { method: 'DELETE' })).status).toBe(204)
+    expect((await api(`/breakpoints/${point.id}`, { method: 'DELETE' })).status).toBe(404)
+  })
+
+  it('refuses a breakpoint on a flow or step that does not run here, naming what does', async () => {
+    const flowMissing = await post('/breakpoints', { flow: 'refund', step: 'charge' })
+    expect((await problemOf(flowMissing, 422)).detail).toBe('no flow "refund" runs here; flows: order')
+    const stepMissing = await post('/breakpoints', { flow: 'order', step: 'pack' })
+    expect((await problemOf(stepMissing, 422)).detail).toBe(
+      'flow "order" has no step "pack"; steps: reserve, charge, ship',
+    )
+    expect(
+      (await post('/breakpoints', { flow: 'order', step: 'charge', when: { pointer: 'amount', equals: 1 } }))
+        .status,
+    ).toBe(400)
+    expect((await post('/paused/nope/resume')).status).toBe(404)
+  })
+})
+
+describe('Breakpoints', () => {
+  it('lets a held run go when its signal aborts (shutdown), rejecting with the reason', async () => {
+    const points = new Breakpoints()
+    points.add({ flow: 'f', step: 's' })
+    const controller = new AbortController()
+    const held = points.gate({
+      runId: 'r',
+      flow: 'f',
+      step: 's',
+      key: 's',
+      input: {},
+      signal: controller.signal,
+    })
+    expect(points.paused().map((p) => p.runId)).toEqual(['r'])
+    controller.abort(new Error('draining'))
+    await expect(held).rejects.toThrow('draining')
+    expect(points.paused()).toEqual([])
+  })
+
+  it('reads RFC 6901 pointers, escapes included', () => {
+    const doc = { 'a/b': { '~k': [10, 20] } }
+    expect(valueAt(doc, '/a~1b/~0k/1')).toBe(20)
+    expect(valueAt(doc, '/missing')).toBeUndefined()
+    expect(valueAt(doc, '')).toBe(doc)
+  })
+})

@@ -10,6 +10,7 @@ import {
 import { database } from 'keel/data'
 import { flows, serveFlow } from 'keel/flow'
 import { apiKeyAuth, hashApiKey, requireRoles } from 'keel/http'
+import { inspector } from 'keel/inspector'
 import { OrderConfirmation, orderFlow } from './flows.ts'
 import { migrateServices, OrderServices } from './services.ts'
 
@@ -38,7 +39,13 @@ export function createOrdersApp(options: CreateAppOptions = {}): App {
     },
   }
   const orders = flows({ database: data, flows: [orderFlow], bus: services.bus() })
-  const app = createApp({ root: import.meta.dirname, ...options, modules: [data, example, orders] })
+  // The inspector (dev: open at /_keel/inspector/) shows the saga's graph, its traces and dead runs.
+  const inspection = inspector({ flows: [orders] })
+  const app = createApp({
+    root: import.meta.dirname,
+    ...options,
+    modules: [data, example, orders, inspection],
+  })
   const config = app.section(ordersConfig)
 
   // POST /orders → 202 + Location; GET /orders/runs/:runId → status; …/timeline → what happened.

@@ -12,6 +12,7 @@ import {
 import { audit, auditChanges } from 'keel/audit'
 import { database } from 'keel/data'
 import { jwtAuth, rateLimit, securityHeaders } from 'keel/http'
+import { inspector } from 'keel/inspector'
 import { jobs } from 'keel/jobs'
 import { loadResources, serveResources } from 'keel/resources'
 import { webhookChanges, webhooks } from 'keel/webhooks'
@@ -71,7 +72,13 @@ export async function createTodoApp(options: CreateAppOptions = {}): Promise<App
       await decoyHash()
     },
   }
-  const app = createApp({ root: here, ...options, modules: [data, auditing, hooks, background, example] })
+  // The inspector (dev: open at /_keel/inspector/) lists dead webhook deliveries and other jobs.
+  const inspection = inspector({ jobs: [background] })
+  const app = createApp({
+    root: here,
+    ...options,
+    modules: [data, auditing, hooks, background, example, inspection],
+  })
   const config = app.section(todoConfig)
   if (Buffer.byteLength(config.jwtSecret) < 32) {
     throw new KeelError(

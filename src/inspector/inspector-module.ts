@@ -15,6 +15,7 @@ import { LiveFeed } from './live-feed.ts'
 import { payloadCapture } from './payload-capture.ts'
 import { runningOperationOf, SpanRecorder } from './span-recorder.ts'
 import { summarize, TraceStore } from './trace-store.ts'
+import { inspectorUiRoutes } from './ui-routes.ts'
 import { WindowSet } from './window-set.ts'
 
 /** Options of {@link inspector}. */
@@ -203,6 +204,9 @@ export function inspector(options: InspectorOptions = {}): InspectorModule {
         })
         for (const route of routes) app.route(route)
       }
+      // The web UI: open pages (they hold no data) that call the API above with the token.
+      const title = () => app.describe().service.name
+      for (const route of inspectorUiRoutes({ prefix: settings.path, title })) app.route(route)
       app.ws(
         `${settings.path}/v1/live`,
         { internal: true, guards: [guard('viewer')], maxPayloadBytes: 4096 },

@@ -162,11 +162,11 @@ describe('keel check', () => {
       'server-host': ['pass', 'server.host 0.0.0.0'],
       cors: ['pass', 'no cors guard: browsers on other origins cannot read responses'],
       'rate-limits': ['pass', 'an app-wide rateLimit guard covers every route (3 public)'],
-      inspector: ['skip', 'no inspector in this app'],
+      inspector: ['pass', 'the inspector is off in profile prod'],
       'log-format': ['pass', 'log.format json, log.level info'],
       tracing: ['warn', 'tracing is off: no spans for requests, flows or jobs'],
       metrics: ['pass', 'metrics at /metrics on port 3000'],
     })
-    expect(report.summary).toEqual({ pass: 11, warn: 3, fail: 0, skip: 1 })
+    expect(report.summary).toEqual({ pass: 12, warn: 3, fail: 0, skip: 0 })
   })
 })

@@ -103,6 +103,8 @@ describe('keel build of examples/todo', () => {
   it('writes server.mjs with its source map, the files the app reads, and package.json', async () => {
     const files = (await readdir(built)).sort()
     expect(files).toEqual([
+      // The inspector's web UI: Keel's own files the bundle serves from beside it.
+      'inspector-ui',
       'keel.yaml',
       'migrations',
       'package.json',
@@ -138,7 +140,9 @@ describe('keel build of examples/todo', () => {
       scripts: { start: 'node server.mjs' },
       dependencies: {
         '@electric-sql/pglite': await installedVersion('@electric-sql/pglite'),
+        htm: await installedVersion('htm'),
         'pg-boss': await installedVersion('pg-boss'),
+        preact: await installedVersion('preact'),
         'swagger-ui-dist': await installedVersion('swagger-ui-dist'),
       },
     })
@@ -211,6 +215,15 @@ describe('keel build of examples/todo', () => {
     const css = await fetch(`${url}${stylesheet}`)
     expect(css.status).toBe(200)
     expect(await css.text()).toContain('.swagger-ui')
+
+    // The inspector's UI: Keel's own files, copied beside the bundle, and preact from node_modules.
+    const ui = await fetch(`${url}/_keel/inspector/ui/app.js`)
+    expect(ui.status).toBe(200)
+    expect(ui.headers.get('content-type')).toMatch(/^text\/javascript/)
+    const inspectorPage = await (await fetch(`${url}/_keel/inspector/`)).text()
+    const preact = /"preact":"([^"]+)"/.exec(inspectorPage)?.[1]
+    expect(preact).toBeDefined()
+    expect((await fetch(`${url}${preact}`)).status).toBe(200)
 
     // SIGTERM reaches runApp: a graceful shutdown and exit code 0.
     child.kill('SIGTERM')

@@ -3,6 +3,7 @@ import { dirname, isAbsolute, join, relative, resolve } from 'node:path'
 import { KeelError } from '../../errors/index.ts'
 import { appFiles, countFiles } from './app-files.ts'
 import { bundleServer } from './bundle.ts'
+import { keelAssetsOf } from './keel-assets.ts'
 import { outputError, prepareOutputFolder } from './output-folder.ts'
 import { runtimeDependencies } from './runtime-dependencies.ts'
 import { unbundleablePackages } from './runtime-packages.ts'
@@ -87,6 +88,14 @@ export async function buildService(options: BuildOptions): Promise<BuildReport> 
   })
   const runtime = await runtimeDependencies(bundle.metafile, workingDirectory, external)
 
+  // Keel's own folders that bundled modules read from disk (the inspector's UI).
+  for (const asset of keelAssetsOf(bundle.metafile, workingDirectory)) {
+    try {
+      await cp(asset.from, join(outDir, asset.to), { recursive: true })
+    } catch (error) {
+      throw outputError(out, error)
+    }
+  }
   if (files.length > 0)
     progress(`copying ${files.map((f) => (f.isDirectory ? `${f.to}/` : f.to)).join(', ')}`)
   const copied: Array<BuildReport['copied'][number]> = []

@@ -9,6 +9,9 @@ export const unbundleablePackages: Readonly<Record<string, string>> = {
   'pg-boss': 'loaded through createRequire by keel/jobs',
   // The docs page serves the package's own files (swagger-ui.css, swagger-ui-bundle.js).
   'swagger-ui-dist': 'the OpenAPI docs page serves its files from the package folder',
+  // The inspector UI serves their browser builds (preact.module.js, htm.module.js) to the browser.
+  preact: 'the inspector UI serves its browser modules from the package folder',
+  htm: 'the inspector UI serves its browser module from the package folder',
 }
 
 /**
@@ -23,6 +26,8 @@ export const runtimeLoads: ReadonlyArray<{ readonly modules: readonly string[]; 
     pkg: 'swagger-ui-dist',
   },
   { modules: ['src/data/pglite-snapshot.ts', 'dist/data/pglite-snapshot.js'], pkg: '@electric-sql/pglite' },
+  { modules: ['src/inspector/ui-vendor-preact.ts', 'dist/inspector/ui-vendor-preact.js'], pkg: 'preact' },
+  { modules: ['src/inspector/ui-vendor-htm.ts', 'dist/inspector/ui-vendor-htm.js'], pkg: 'htm' },
 ]
 
 /** Where runApp lives in Keel's package: finding it in the bundle finds Keel's folder. */

@@ -220,7 +220,7 @@ export class HttpServer {
       spanId: span?.spanId ?? caller?.spanId,
     }
     const allowed = match.found ? undefined : match.allowed
-    if (span) span.run(() => this.#dispatch(exchange, allowed), context)
+    if (span) span.run(this.#dispatchBound, context, exchange, allowed)
     else runWithContext(context, this.#dispatchBound, exchange, allowed)
   }
 

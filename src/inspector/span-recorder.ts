@@ -1,7 +1,8 @@
-import { type Context, SpanKind } from '@opentelemetry/api'
+import { type Attributes, type Context, SpanKind, SpanStatusCode, TraceFlags } from '@opentelemetry/api'
 import type { ReadableSpan, Span, SpanProcessor } from '@opentelemetry/sdk-trace-base'
+import { type ObservedRequest, type RequestRecorder, unkeptSpanAttribute } from '../telemetry/tracing.ts'
 import type { InFlight, RunningOperation } from './in-flight.ts'
-import { hrToMs, storedSpanOf } from './stored-span.ts'
+import { hrToMs, storedSpanOf, storedSpanOfRequest } from './stored-span.ts'
 import type { StoredTrace, TraceStore } from './trace-store.ts'
 import type { WindowSet } from './window-set.ts'
 
@@ -14,8 +15,8 @@ export interface SpanRecorderTargets {
   readonly steps: WindowSet
   /** Per flow: whole runs (flow, then `''`). */
   readonly flows: WindowSet
-  /** Requests and flow steps running now: their spans. */
-  readonly inFlight: InFlight<Span>
+  /** Requests and flow steps running now: their spans, or the requests tracing observes. */
+  readonly inFlight: InFlight<Span> | InFlight<Span | ObservedRequest>
   /** Called when a trace's local root span ends (a request answered, a flow run over). */
   readonly onTrace: (trace: StoredTrace) => void
   /**
@@ -28,61 +29,105 @@ export interface SpanRecorderTargets {
 
 /**
  * The inspector's OpenTelemetry span processor: every finished span goes to the trace store;
- * SERVER spans feed the per-route windows, flow step spans the per-step windows; requests and
- * steps are tracked while they run, for stall detection. It runs on the request path (span end),
- * so it only copies and counts: no serialization, no I/O.
+ * flow step spans feed the per-step windows; steps are tracked while they run, for stall
+ * detection. It runs on the request path (span end), so it only copies and counts: no
+ * serialization, no I/O.
+ *
+ * Requests reach it as a {@link RequestRecorder} once tracing observes them (see
+ * `createTracing`): every request, spanned or not, feeds the per-route windows and the
+ * in-flight set from {@link requestEnded} and {@link requestStarted}; a request gets a
+ * recorded span only if {@link admitRequest} says so, within `maxTracesPerSecond`; a failed
+ * request that got none is stored as its server span alone, built from the request. Used as a
+ * plain span processor (not observing requests), SERVER spans feed the route windows and every
+ * root is kept or skipped when it ends, by the same budget.
  */
-export class SpanRecorder implements SpanProcessor {
+export class SpanRecorder implements SpanProcessor, RequestRecorder {
   readonly #t: SpanRecorderTargets
+  readonly #inFlight: InFlight<object>
   readonly #now: () => number
   readonly #maxPerSecond: number
+  #observesRequests = false
   /** The second `#keptThisSecond` counts in. */
   #second = 0
   #keptThisSecond = 0
 
   constructor(targets: SpanRecorderTargets) {
     this.#t = targets
+    // Holds spans and observed requests alike; `runningOperationOf` tells them apart.
+    this.#inFlight = targets.inFlight as InFlight<object>
     this.#now = targets.now ?? Date.now
     this.#maxPerSecond = targets.maxTracesPerSecond ?? 0
   }
 
+  observeRequests(): void {
+    this.#observesRequests = true
+  }
+
+  admitRequest(): boolean {
+    return this.#mayKeep(this.#now())
+  }
+
+  requestStarted(request: ObservedRequest): void {
+    this.#inFlight.start(request)
+  }
+
+  requestEnded(request: ObservedRequest): void {
+    const t = this.#t
+    this.#inFlight.end(request)
+    const now = this.#now()
+    const isFailed = request.status >= 500
+    t.routes.record(request.method, request.route ?? '(unmatched)', now, request.durationMs, isFailed)
+    // Failed requests are always kept: one that got no span is kept as its server span alone.
+    if (isFailed && !request.isRecorded) t.onTrace(t.store.add(storedSpanOfRequest(request), now))
+  }
+
   onStart(span: Span, _parent: Context): void {
-    if (span.kind === SpanKind.SERVER || typeof span.attributes['keel.flow.step'] === 'string') {
-      this.#t.inFlight.start(span)
+    if (span.kind === SpanKind.SERVER ? !this.#observesRequests : isStepSpan(span.attributes)) {
+      this.#inFlight.start(span)
     }
   }
 
   onEnd(span: ReadableSpan): void {
     const t = this.#t
-    t.inFlight.end(span as Span) // the SDK hands the same span object to onStart and onEnd
-    const stored = storedSpanOf(span)
     const attributes = span.attributes
-    const now = this.#now()
-    let isFailed = stored.status === 'error'
-    if (span.kind === SpanKind.SERVER) {
-      const method = attributes['http.request.method']
-      const route = attributes['http.route']
+    const isServer = span.kind === SpanKind.SERVER
+    const durationMs = hrToMs(span.duration)
+    let isFailed = span.status.code === SpanStatusCode.ERROR
+    if (isServer) {
       const status = attributes['http.response.status_code']
       if (typeof status === 'number' && status >= 500) isFailed = true
-      t.routes.record(
-        typeof method === 'string' ? method : span.name,
-        typeof route === 'string' ? route : '(unmatched)',
-        now,
-        stored.durationMs,
-        isFailed,
-      )
-    } else if (typeof attributes['keel.flow.step'] === 'string') {
-      t.steps.record(String(attributes['keel.flow']), span.name, now, stored.durationMs, isFailed)
+      if (!this.#observesRequests) {
+        this.#inFlight.end(span as Span) // the SDK hands the same span object to onStart and onEnd
+        const method = attributes['http.request.method']
+        const route = attributes['http.route']
+        t.routes.record(
+          typeof method === 'string' ? method : span.name,
+          typeof route === 'string' ? route : '(unmatched)',
+          this.#now(),
+          durationMs,
+          isFailed,
+        )
+      }
+    } else if (isStepSpan(attributes)) {
+      this.#inFlight.end(span as Span)
+      t.steps.record(String(attributes['keel.flow']), span.name, this.#now(), durationMs, isFailed)
     } else if (typeof attributes['keel.flow'] === 'string' && span.name.startsWith('flow ')) {
-      t.flows.record(attributes['keel.flow'], '', now, stored.durationMs, isFailed)
+      t.flows.record(attributes['keel.flow'], '', this.#now(), durationMs, isFailed)
     }
+    // Recorded for the windows only, inside a request whose trace is not kept.
+    if (attributes[unkeptSpanAttribute] === true) return
+    const now = this.#now()
+    const stored = storedSpanOf(span)
     const isRoot = stored.parentSpanId === undefined || stored.parentIsRemote === true
     if (!isRoot) {
       t.store.add(stored, now)
       return
     }
     // The root ends last: now the trace is kept, or forgotten with the children stored so far.
-    if (!isFailed && !this.#mayKeep(now)) {
+    // A request span recorded unsampled was admitted when it started: its slot is taken.
+    const wasAdmitted =
+      isServer && this.#observesRequests && (span.spanContext().traceFlags & TraceFlags.SAMPLED) === 0
+    if (!isFailed && !wasAdmitted && !this.#mayKeep(now)) {
       t.store.skip(stored.traceId)
       return
     }
@@ -115,8 +160,12 @@ export class SpanRecorder implements SpanProcessor {
   }
 }
 
-/** What a running span is, for `/v1/stalls`: a request (SERVER span) or a flow step. */
-export function runningOperationOf(span: Span): RunningOperation | undefined {
+/** What a running span or request is, for `/v1/stalls`: a request (SERVER span) or a flow step. */
+export function runningOperationOf(span: Span | ObservedRequest): RunningOperation | undefined {
+  if ('isObservedRequest' in span) {
+    const { traceId, spanId, method, path, startMs } = span
+    return { kind: 'request', traceId, spanId, name: `${method} ${path}`, startMs, details: { method, path } }
+  }
   const { traceId, spanId } = span.spanContext()
   const attributes = span.attributes
   const startMs = hrToMs(span.startTime)
@@ -142,3 +191,5 @@ export function runningOperationOf(span: Span): RunningOperation | undefined {
     },
   }
 }
+
+const isStepSpan = (attributes: Attributes) => typeof attributes['keel.flow.step'] === 'string'

@@ -1,6 +1,7 @@
 import { type HrTime, SpanKind, SpanStatusCode } from '@opentelemetry/api'
 import type { ReadableSpan } from '@opentelemetry/sdk-trace-base'
 import { isSecretKey, REDACTED, redactUrl } from '../log/index.ts'
+import type { ObservedRequest } from '../telemetry/tracing.ts'
 
 /** An attribute value as the API shows it. */
 export type AttributeValue = string | number | boolean | ReadonlyArray<string | number | boolean | null>
@@ -137,6 +138,52 @@ export function storedSpanOf(span: ReadableSpan): StoredSpan {
     attributes: span.attributes,
     events: span.events.length > 0 ? span.events : undefined,
   }
+}
+
+/** Attribute of a request's server span stored without its children, which were never made. */
+export const rootOnlyAttribute = 'keel.inspector.root_only'
+
+/**
+ * The server span of a failed request whose span was not recorded (the inspector did not admit
+ * it), built from what tracing observed: the attributes, status and exception event the
+ * recorded span would have had, marked {@link rootOnlyAttribute}.
+ */
+export function storedSpanOfRequest(request: ObservedRequest): StoredSpan {
+  const attributes: Record<string, unknown> = {
+    'http.request.method': request.method,
+    'url.path': request.path,
+    ...(request.userAgent === undefined ? {} : { 'user_agent.original': request.userAgent }),
+    ...(request.route === undefined ? {} : { 'http.route': request.route }),
+    'http.response.status_code': request.status,
+    [rootOnlyAttribute]: true,
+  }
+  const error = request.error
+  const endMs = request.startMs + request.durationMs
+  const parentSpanId = request.remoteParentSpanId
+  return {
+    traceId: request.traceId,
+    spanId: request.spanId,
+    ...(parentSpanId === undefined ? {} : { parentSpanId, parentIsRemote: true }),
+    name: request.route ? `${request.spanName} ${request.route}` : request.spanName,
+    kind: 'server',
+    startMs: request.startMs,
+    durationMs: request.durationMs,
+    status: request.status >= 500 ? 'error' : 'unset',
+    attributes,
+    events: error instanceof Error ? [exceptionEvent(error, endMs)] : undefined,
+  }
+}
+
+/** The event `span.recordException` would have added (same attribute names as the SDK's). */
+function exceptionEvent(error: Error, atMs: number): NonNullable<StoredSpan['events']>[number] {
+  const code = (error as { code?: unknown }).code
+  const attributes: Record<string, unknown> = {}
+  if (code !== undefined && code !== null) attributes['exception.type'] = String(code)
+  else if (error.name) attributes['exception.type'] = error.name
+  if (error.message) attributes['exception.message'] = error.message
+  if (error.stack) attributes['exception.stacktrace'] = error.stack
+  const seconds = Math.floor(atMs / 1000)
+  return { name: 'exception', time: [seconds, Math.round((atMs - seconds * 1000) * 1e6)], attributes }
 }
 
 /** A stored span as the API serves it, `offsetMs` from `traceStartMs`, secrets redacted. */

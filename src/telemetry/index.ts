@@ -12,7 +12,10 @@ export { parseTraceparent } from './trace-context.ts'
 export {
   createTracing,
   disabledTracing,
+  type ObservedRequest,
+  type RequestRecorder,
   type ServerSpan,
   type Tracing,
   type TracingOptions,
+  unkeptSpanAttribute,
 } from './tracing.ts'

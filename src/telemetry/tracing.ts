@@ -1,3 +1,4 @@
+import { randomFillSync } from 'node:crypto'
 import type { IncomingHttpHeaders } from 'node:http'
 import {
   type Context,
@@ -7,12 +8,20 @@ import {
   ROOT_CONTEXT,
   type Span,
   SpanKind,
+  type SpanOptions,
   SpanStatusCode,
   type TextMapGetter,
+  TraceFlags,
   type Tracer,
   trace,
 } from '@opentelemetry/api'
-import type { Sampler, SamplingDecision, SpanProcessor } from '@opentelemetry/sdk-trace-base'
+import type {
+  ReadableSpan,
+  Sampler,
+  SamplingDecision,
+  SamplingResult,
+  SpanProcessor,
+} from '@opentelemetry/sdk-trace-base'
 import { type RequestContext, setContextSource } from '../log/index.ts'
 
 /** Where a traced request keeps Keel's request context (request id for the logs) in the OTel context. */
@@ -36,6 +45,11 @@ export interface TracingOptions {
    * them, but keeps its unsampled flag, so the exporter skips it and callees see the same
    * `traceparent` as before. With `enabled` false and processors given, spans are made for them
    * alone: nothing is exported and no propagator is registered (what leaves the process is unchanged).
+   *
+   * When every processor is a {@link RequestRecorder}, a request the exporter does not sample
+   * gets a recorded span only if a recorder admits it ({@link RequestRecorder.admitRequest}); the
+   * others get a non-recording span (same ids, same `traceparent`) and reach the recorders as an
+   * {@link ObservedRequest} alone, which is far cheaper than a span.
    */
   processors?: readonly SpanProcessor[]
 }
@@ -73,9 +87,63 @@ export interface ServerSpan {
    * Runs `fn` with this span active, so child spans and outgoing calls link to it; `request`
    * rides along in the same context, so `currentContext()` finds it without a second scope.
    */
-  run<T>(fn: () => T, request?: RequestContext): T
+  run<A extends unknown[], T>(fn: (...args: A) => T, request?: RequestContext, ...args: A): T
   end(status: number, route: string | undefined, error?: unknown): void
 }
+
+/**
+ * A request (or WebSocket upgrade) as in-process recorders see it, whether or not its span is
+ * recorded: what it is when it starts, and its outcome once {@link ServerSpan.end} ran.
+ */
+export interface ObservedRequest {
+  readonly isObservedRequest: true
+  readonly method: string
+  readonly path: string
+  /** The span name's first word: the method, or `WS` for an upgrade. */
+  readonly spanName: string
+  readonly traceId: string
+  readonly spanId: string
+  /** The caller's span id, when the request continues a remote trace. */
+  readonly remoteParentSpanId: string | undefined
+  readonly userAgent: string | undefined
+  /** Epoch milliseconds (fractional) when the span started. */
+  readonly startMs: number
+  /** True when the SDK span is recorded, so its trace reaches the span processors. */
+  readonly isRecorded: boolean
+  /** Set by `end`: the route template, if one matched. */
+  readonly route: string | undefined
+  /** Set by `end`: the response status. */
+  readonly status: number
+  /** Set by `end`. */
+  readonly durationMs: number
+  /** Set by `end`: what the handler threw, if anything. */
+  readonly error: unknown
+}
+
+/**
+ * A span processor that also watches requests (the inspector's recorder). Given to
+ * {@link createTracing} as a processor, it is told of every request the server traces, recorded
+ * or not, and decides which requests the exporter would not sample still get a recorded span.
+ */
+export interface RequestRecorder {
+  /** Called once by `createTracing`: from now on requests reach {@link requestStarted} and {@link requestEnded}. */
+  observeRequests(): void
+  /** Whether a request starting now, not sampled for export, gets a recorded span (its trace kept). */
+  admitRequest(): boolean
+  requestStarted(request: ObservedRequest): void
+  requestEnded(request: ObservedRequest): void
+}
+
+const isRequestRecorder = (processor: SpanProcessor): processor is SpanProcessor & RequestRecorder =>
+  typeof (processor as Partial<RequestRecorder>).admitRequest === 'function' &&
+  typeof (processor as Partial<RequestRecorder>).requestEnded === 'function'
+
+/**
+ * Attribute of a flow span recorded inside a trace no recorder keeps (a request not admitted):
+ * recorded for the per-step windows and stall tracking, never stored. Such spans are never
+ * sampled for export, so the attribute never leaves the process.
+ */
+export const unkeptSpanAttribute = 'keel.inspector.unkept'
 
 const headerGetter: TextMapGetter<IncomingHttpHeaders> = {
   keys: (carrier) => Object.keys(carrier),
@@ -116,6 +184,11 @@ export async function createTracing(options: TracingOptions): Promise<Tracing> {
         ? new sdk.AlwaysOnSampler()
         : new sdk.TraceIdRatioBasedSampler(options.sampleRatio),
   })
+  // Head decisions only when every processor can take a request without its span.
+  const recorders = processors.every(isRequestRecorder) ? processors : []
+  for (const recorder of recorders) recorder.observeRequests()
+  /** Set while `startServerSpan` makes the span of a request it already admitted. */
+  let isAdmitted = false
   const spanProcessors: SpanProcessor[] = [...processors]
   if (exporting) {
     const { OTLPTraceExporter } = await import('@opentelemetry/exporter-trace-otlp-http')
@@ -134,7 +207,9 @@ export async function createTracing(options: TracingOptions): Promise<Tracing> {
     sampler:
       processors.length === 0
         ? exportSampler
-        : recordingEverything(exporting ? exportSampler : undefined, sdk.SamplingDecision),
+        : inProcessSampler(exporting ? exportSampler : undefined, sdk.SamplingDecision, recorders, () =>
+            isAdmitted ? true : admitted(recorders),
+          ),
     spanProcessors,
   })
   acquireGlobals('context', () => {
@@ -155,40 +230,28 @@ export async function createTracing(options: TracingOptions): Promise<Tracing> {
     tracer,
     startServerSpan(method, path, headers, spanName = method) {
       const parent = propagation.extract(ROOT_CONTEXT, headers, headerGetter)
-      const span = tracer.startSpan(
-        spanName,
-        {
-          kind: SpanKind.SERVER,
-          attributes: {
-            'http.request.method': method,
-            'url.path': path,
-            'user_agent.original': headers['user-agent'],
-          },
-        },
-        parent,
-      )
-      const spanContext = span.spanContext()
-      const active = trace.setSpan(parent, span)
-      return {
-        span,
-        context: active,
-        traceId: spanContext.traceId,
-        spanId: spanContext.spanId,
-        run: (fn, request) =>
-          context.with(request ? active.setValue(requestContextKey, request) : active, fn),
-        end(status, route, error) {
-          if (route) {
-            span.updateName(`${spanName} ${route}`)
-            span.setAttribute('http.route', route)
+      const userAgent = headers['user-agent']
+      let span: Span
+      if (recorders.length > 0 && !exporting && trace.getSpanContext(parent) === undefined) {
+        // Export off and no caller: the head decision is the recorders' alone, taken here so a
+        // request they do not want costs two ids rather than the SDK's span machinery.
+        if (admitted(recorders)) {
+          isAdmitted = true
+          try {
+            span = tracer.startSpan(spanName, serverSpanOptions(method, path, userAgent), parent)
+          } finally {
+            isAdmitted = false
           }
-          span.setAttribute('http.response.status_code', status)
-          if (status >= 500) {
-            span.setStatus({ code: SpanStatusCode.ERROR })
-            if (error instanceof Error) span.recordException(error)
-          }
-          span.end()
-        },
+        } else {
+          const { traceId, spanId } = requestIds()
+          span = trace.wrapSpanContext({ traceId, spanId, traceFlags: TraceFlags.NONE })
+        }
+      } else {
+        span = tracer.startSpan(spanName, serverSpanOptions(method, path, userAgent), parent)
       }
+      const request = new RequestSpan(span, parent, method, path, spanName, userAgent, recorders)
+      for (const recorder of recorders) recorder.requestStarted(request)
+      return request
     },
     async shutdown() {
       if (isShutDown) return
@@ -203,24 +266,200 @@ export async function createTracing(options: TracingOptions): Promise<Tracing> {
   }
 }
 
+const admitted = (recorders: readonly RequestRecorder[]) => {
+  for (const recorder of recorders) if (recorder.admitRequest()) return true
+  return false
+}
+
+const serverSpanOptions = (method: string, path: string, userAgent: string | undefined): SpanOptions => ({
+  kind: SpanKind.SERVER,
+  attributes: { 'http.request.method': method, 'url.path': path, 'user_agent.original': userAgent },
+})
+
 /**
- * A sampler for in-process processors: where `exportSampler` would drop a span, the span is
- * recorded anyway, unsampled (flag 0), so processors see it while the exporter, which skips
- * unsampled spans, and callees, which get the same `traceparent` flags, see no change. Without an
- * export sampler (export off) every span is recorded unsampled.
+ * A W3C trace id and span id for a request whose span is not recorded: hex of 24 random bytes
+ * drawn from a pool refilled a few KiB at a time, one hex conversion for both (the SDK's
+ * generator fills and hex-encodes a buffer per id). An all-zero id is invalid in W3C trace
+ * context, so one (odds 2^-64) is drawn again.
  */
-function recordingEverything(
+const requestIds = (() => {
+  const pool = Buffer.allocUnsafe(24 * 256)
+  let offset = pool.length
+  const zeros = /^0+$/
+  return function draw(): { traceId: string; spanId: string } {
+    if (offset === pool.length) {
+      randomFillSync(pool)
+      offset = 0
+    }
+    const hex = pool.toString('hex', offset, offset + 24)
+    offset += 24
+    const traceId = hex.slice(0, 32)
+    const spanId = hex.slice(32)
+    return zeros.test(traceId) || zeros.test(spanId) ? draw() : { traceId, spanId }
+  }
+})()
+
+/** The key `trace.setSpan` stores a span under (the API makes it with `Symbol.for`). */
+const spanKey = Symbol.for('OpenTelemetry Context Key SPAN')
+const canHoldSpanInline = (() => {
+  const probe = trace.wrapSpanContext({ traceId: '1'.repeat(32), spanId: '1'.repeat(16), traceFlags: 0 })
+  return trace.getSpan(ROOT_CONTEXT.setValue(spanKey, probe)) === probe
+})()
+
+/**
+ * The context a request runs in: its parent's values, plus its span and Keel's request context,
+ * held in two fields rather than copied into a new map twice per request as `trace.setSpan` and
+ * `setValue` would. Setting or deleting a value (rare, by user code) makes an ordinary context.
+ */
+class RequestRunContext implements Context {
+  readonly #parent: Context
+  readonly #span: Span
+  readonly #request: RequestContext | undefined
+
+  constructor(parent: Context, span: Span, request: RequestContext | undefined) {
+    this.#parent = parent
+    this.#span = span
+    this.#request = request
+  }
+
+  getValue(key: symbol): unknown {
+    if (key === spanKey) return this.#span
+    if (key === requestContextKey && this.#request !== undefined) return this.#request
+    return this.#parent.getValue(key)
+  }
+
+  setValue(key: symbol, value: unknown): Context {
+    return this.#ordinary().setValue(key, value)
+  }
+
+  deleteValue(key: symbol): Context {
+    return this.#ordinary().deleteValue(key)
+  }
+
+  #ordinary(): Context {
+    const withSpan = trace.setSpan(this.#parent, this.#span)
+    return this.#request === undefined ? withSpan : withSpan.setValue(requestContextKey, this.#request)
+  }
+}
+
+const runContext = (parent: Context, span: Span, request?: RequestContext): Context => {
+  if (canHoldSpanInline) return new RequestRunContext(parent, span, request)
+  const withSpan = trace.setSpan(parent, span)
+  return request ? withSpan.setValue(requestContextKey, request) : withSpan
+}
+
+/**
+ * A request's span, and the request as {@link RequestRecorder}s see it. One object per request
+ * with its methods on the prototype: no closures made per request.
+ */
+class RequestSpan implements ServerSpan, ObservedRequest {
+  readonly isObservedRequest = true
+  readonly context: Context
+  readonly traceId: string
+  readonly spanId: string
+  readonly isRecorded: boolean
+  readonly startMs: number
+  route: string | undefined = undefined
+  status = 0
+  durationMs = 0
+  error: unknown = undefined
+  readonly userAgent: string | undefined
+  readonly #startedAt: number
+  readonly #parent: Context
+  readonly #recorders: readonly RequestRecorder[]
+
+  constructor(
+    readonly span: Span,
+    parent: Context,
+    readonly method: string,
+    readonly path: string,
+    readonly spanName: string,
+    userAgent: string | undefined,
+    recorders: readonly RequestRecorder[],
+  ) {
+    const spanContext = span.spanContext()
+    this.traceId = spanContext.traceId
+    this.spanId = spanContext.spanId
+    this.context = runContext(parent, span)
+    this.isRecorded = span.isRecording()
+    this.#parent = parent
+    this.#recorders = recorders
+    this.userAgent = userAgent
+    // The clock is read only for recorders: plain export pays nothing here.
+    this.#startedAt = recorders.length > 0 ? performance.now() : 0
+    this.startMs = recorders.length > 0 ? performance.timeOrigin + this.#startedAt : 0
+  }
+
+  get remoteParentSpanId(): string | undefined {
+    const parent = trace.getSpanContext(this.#parent)
+    return parent?.isRemote ? parent.spanId : undefined
+  }
+
+  run<A extends unknown[], T>(fn: (...args: A) => T, request?: RequestContext, ...args: A): T {
+    const active = request ? runContext(this.#parent, this.span, request) : this.context
+    return context.with(active, fn, undefined, ...args)
+  }
+
+  end(status: number, route: string | undefined, error?: unknown): void {
+    const span = this.span
+    if (this.isRecorded) {
+      if (route) {
+        span.updateName(`${this.spanName} ${route}`)
+        span.setAttribute('http.route', route)
+      }
+      span.setAttribute('http.response.status_code', status)
+      if (status >= 500) {
+        span.setStatus({ code: SpanStatusCode.ERROR })
+        if (error instanceof Error) span.recordException(error)
+      }
+    }
+    span.end()
+    if (this.#recorders.length === 0) return
+    this.route = route
+    this.status = status
+    this.error = error
+    this.durationMs = performance.now() - this.#startedAt
+    for (const recorder of this.#recorders) recorder.requestEnded(this)
+  }
+}
+
+/**
+ * The sampler when in-process processors are present. What the exporter samples is recorded
+ * and sampled, unchanged. Anything else is recorded unsampled (flag 0), so processors see it
+ * while the exporter, which skips unsampled spans, and callees, which get the same
+ * `traceparent` flags, see no change, except where every processor is a
+ * {@link RequestRecorder} (`recorders` not empty): then an unsampled request (a SERVER span
+ * without a local parent) is recorded only if a recorder admits it, and below a request that
+ * is not recorded only flow spans are (marked {@link unkeptSpanAttribute}, for the per-step
+ * windows); other roots (flow runs, jobs) are recorded as before.
+ */
+function inProcessSampler(
   exportSampler: Sampler | undefined,
   decisions: typeof SamplingDecision,
+  recorders: readonly RequestRecorder[],
+  admitted: () => boolean,
 ): Sampler {
-  const recordOnly = { decision: decisions.RECORD }
+  const record: SamplingResult = { decision: decisions.RECORD }
+  const skip: SamplingResult = { decision: decisions.NOT_RECORD }
+  const unkept: SamplingResult = { decision: decisions.RECORD, attributes: { [unkeptSpanAttribute]: true } }
   return {
-    shouldSample(...args) {
-      if (!exportSampler) return recordOnly
-      const result = exportSampler.shouldSample(...args)
-      return result.decision === decisions.NOT_RECORD ? { ...result, decision: decisions.RECORD } : result
+    shouldSample(context, traceId, spanName, spanKind, attributes, links) {
+      const exported = exportSampler?.shouldSample(context, traceId, spanName, spanKind, attributes, links)
+      if (exported?.decision === decisions.RECORD_AND_SAMPLED) return exported
+      const recorded = exported ? { ...exported, decision: decisions.RECORD } : record
+      if (recorders.length === 0) return recorded
+      const parent = trace.getSpan(context)
+      if (parent && !parent.spanContext().isRemote) {
+        const isKept =
+          parent.isRecording() && (parent as Partial<ReadableSpan>).attributes?.[unkeptSpanAttribute] !== true
+        if (isKept) return recorded
+        return typeof attributes['keel.flow'] === 'string' ? unkept : skip
+      }
+      if (spanKind !== SpanKind.SERVER) return recorded
+      return admitted() ? recorded : skip
     },
-    toString: () => `RecordingEverything{${exportSampler ?? 'no export'}}`,
+    toString: () =>
+      `InProcess{${exportSampler ?? 'no export'}${recorders.length > 0 ? ', admitted requests' : ''}}`,
   }
 }
 

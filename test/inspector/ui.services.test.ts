@@ -167,7 +167,10 @@ describe('the inspector UI in Chromium', () => {
     await page.close()
   })
 
-  it('2. shows a request sent from the Send panel live in the trace list, and opens a trace as a waterfall', async () => {
+  // One retry: a run of four failed once locally on a browser wait (not seen in CI); named in the notes.
+  it('2. shows a request sent from the Send panel live in the trace list, and opens a trace as a waterfall', {
+    retry: 1,
+  }, async () => {
     const { page: list, problems } = await openPage(orders.url, '#/traces')
     await list.locator('.view-head .live-badge.live').waitFor()
     await list.evaluate('window.notReloaded = true')
@@ -389,7 +392,10 @@ describe('the inspector UI in Chromium', () => {
       await page.keyboard.press('g')
       await page.keyboard.press(key)
       await page.waitForURL(new RegExp(`#/${view}$`))
-      expect(await page.locator('nav a[aria-current="page"]').innerText()).toBe(title)
+      // The hash changes first; the nav re-renders on the next frame.
+      await eventually(async () =>
+        expect(await page.locator('nav a[aria-current="page"]').innerText()).toBe(title),
+      )
       // The view's heading takes the focus, and shows it.
       await eventually(async () => expect(await focused()).toMatchObject({ id: 'view-title', text: title }))
       expect((await focused()).outline).toBe('solid 3px')

@@ -6,6 +6,7 @@ import { afterEach, describe, expect, it } from 'vitest'
 import WebSocket from 'ws'
 import { httpRequest, rawGet } from '../support/raw-http.ts'
 import { testApp } from '../support/test-app.ts'
+import { openClient as open } from './websocket-clients.ts'
 
 let running: App | undefined
 afterEach(async () => {
@@ -19,34 +20,6 @@ async function start(define: (app: App) => void, yaml?: string) {
   const address = await app.start()
   running = app
   return { app, url: address.url, wsUrl: address.url.replace('http', 'ws'), port: address.port, logs }
-}
-
-/** A client opened and handshaken, with every message it received queued for `next()`. */
-interface OpenClient {
-  ws: WebSocket
-  upgrade: IncomingMessage
-  next(): Promise<string>
-}
-
-function open(url: string, options: WebSocket.ClientOptions = {}): Promise<OpenClient> {
-  return new Promise((resolve, reject) => {
-    const ws = new WebSocket(url, options)
-    const queued: string[] = []
-    const waiting: Array<(message: string) => void> = []
-    ws.on('message', (data) => {
-      const waiter = waiting.shift()
-      if (waiter) waiter(String(data))
-      else queued.push(String(data))
-    })
-    const next = () =>
-      queued.length > 0 ? Promise.resolve(queued.shift()!) : new Promise<string>((r) => waiting.push(r))
-    let upgrade: IncomingMessage | undefined
-    ws.once('upgrade', (res) => {
-      upgrade = res
-    })
-    ws.once('open', () => resolve({ ws, upgrade: upgrade!, next }))
-    ws.once('error', reject)
-  })
 }
 
 /** Tries to open a client that the server refuses; resolves with the HTTP response it got instead. */

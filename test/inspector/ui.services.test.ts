@@ -3,14 +3,15 @@ import { tmpdir } from 'node:os'
 import { join, resolve } from 'node:path'
 import type { App } from 'keel/app'
 import { type Db, openPostgresDb } from 'keel/data'
-import { type Browser, chromium, type Page } from 'playwright-core'
+import type { Browser, Page } from 'playwright-core'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { createOrdersApp } from '../../examples/orders/app.ts'
 import { eventually } from '../flow/support/eventually.ts'
+import { chromiumPath, launchChromium } from '../support/chromium.ts'
 import { LogCapture } from '../support/log-capture.ts'
 import { postgresSchemas } from '../support/postgres-schemas.ts'
 
-const executablePath = '/usr/bin/chromium'
+const executablePath = chromiumPath
 const outputDir = resolve(import.meta.dirname, '../../test-output/inspector')
 const ui = '/_keel/inspector'
 const viewerToken = 'viewer-0123456789abcdef0123456789'
@@ -76,18 +77,7 @@ describe('the inspector UI in Chromium', () => {
     orders = await startOrders({ inspector: { store: { maxTracesPerSecond: 0 } } })
     apps.push(orders.app)
     admin = await openPostgresDb({ url: orders.databaseUrl, poolSize: 1 })
-    browser = await chromium.launch({
-      executablePath,
-      args: [
-        '--headless',
-        '--no-sandbox',
-        '--disable-gpu',
-        '--disable-background-networking',
-        '--disable-component-update',
-        '--disable-sync',
-        '--no-first-run',
-      ],
-    })
+    browser = await launchChromium()
   }, 60_000)
 
   afterAll(async () => {

@@ -2,11 +2,12 @@ import { existsSync, mkdirSync, readFileSync, statSync } from 'node:fs'
 import { join, resolve } from 'node:path'
 import { pathToFileURL } from 'node:url'
 import type { LoadtestReport } from 'keel/loadtest'
-import { type Browser, chromium } from 'playwright-core'
+import type { Browser } from 'playwright-core'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { chromiumPath, launchChromium } from '../support/chromium.ts'
 import { runKeel } from '../support/cli.ts'
 
-const executablePath = '/usr/bin/chromium'
+const executablePath = chromiumPath
 const outputDir = resolve(import.meta.dirname, '../../test-output/loadtest')
 
 /**
@@ -37,18 +38,7 @@ describe('the loadtest HTML report in Chromium', () => {
     ])
     expect(run.code, run.err).toBe(1)
     report = JSON.parse(readFileSync(jsonFile, 'utf8')) as LoadtestReport
-    browser = await chromium.launch({
-      executablePath,
-      args: [
-        '--headless',
-        '--no-sandbox',
-        '--disable-gpu',
-        '--disable-background-networking',
-        '--disable-component-update',
-        '--disable-sync',
-        '--no-first-run',
-      ],
-    })
+    browser = await launchChromium()
   })
 
   afterAll(async () => {

@@ -1,11 +1,12 @@
 import { existsSync } from 'node:fs'
 import type { App } from 'keel/app'
-import { type Browser, chromium } from 'playwright-core'
+import type { Browser } from 'playwright-core'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { chromiumPath, launchChromium } from '../../support/chromium.ts'
 import { testApp } from '../../support/test-app.ts'
 import { shopApi } from './fixtures/shop-api.ts'
 
-const executablePath = '/usr/bin/chromium'
+const executablePath = chromiumPath
 
 /**
  * The docs page in a real browser: Swagger UI renders the app's operations from /openapi.json,
@@ -24,18 +25,7 @@ describe('the docs page in Chromium', () => {
   beforeAll(async () => {
     app = shopApi(testApp({ yaml: 'service:\n  name: shop\n  version: 1.2.3\n' }).app)
     url = (await app.start()).url
-    browser = await chromium.launch({
-      executablePath,
-      args: [
-        '--headless',
-        '--no-sandbox',
-        '--disable-gpu',
-        '--disable-background-networking',
-        '--disable-component-update',
-        '--disable-sync',
-        '--no-first-run',
-      ],
-    })
+    browser = await launchChromium()
   })
 
   afterAll(async () => {

@@ -35,3 +35,27 @@ export async function importEntry(
 function notFound(entry: string): never {
   throw new KeelError('KEEL_ENTRY_INVALID', `--entry ${entry}: file not found`)
 }
+
+/**
+ * Runs `run` with `vars` set in `process.env` (`undefined` unsets one), then puts every one back
+ * as it was: tools that load an entry (which reads the environment as it builds the app) change
+ * only what they must, and only while they load it.
+ */
+export async function withEnvironment<T>(
+  vars: Readonly<Record<string, string | undefined>>,
+  run: () => Promise<T>,
+): Promise<T> {
+  const previous = Object.entries(vars).map(([name]) => [name, process.env[name]] as const)
+  for (const [name, value] of Object.entries(vars)) {
+    if (value === undefined) delete process.env[name]
+    else process.env[name] = value
+  }
+  try {
+    return await run()
+  } finally {
+    for (const [name, value] of previous) {
+      if (value === undefined) delete process.env[name]
+      else process.env[name] = value
+    }
+  }
+}

@@ -1,5 +1,5 @@
 import { existsSync } from 'node:fs'
-import { importEntry } from '../app/import-entry.ts'
+import { importEntry, withEnvironment } from '../app/import-entry.ts'
 import type { App } from '../app/index.ts'
 import { KeelError } from '../errors/index.ts'
 import { usageError } from './usage-error.ts'
@@ -33,13 +33,6 @@ export function defaultEntry(): string {
 }
 
 /** The entry reads KEEL_PROFILE as it loads, so `--profile` is put there for the import and taken back after. */
-export async function withProfile<T>(profile: string | undefined, load: () => Promise<T>): Promise<T> {
-  const previous = process.env.KEEL_PROFILE
-  if (profile) process.env.KEEL_PROFILE = profile
-  try {
-    return await load()
-  } finally {
-    if (previous === undefined) delete process.env.KEEL_PROFILE
-    else process.env.KEEL_PROFILE = previous
-  }
+export function withProfile<T>(profile: string | undefined, load: () => Promise<T>): Promise<T> {
+  return profile ? withEnvironment({ KEEL_PROFILE: profile }, load) : load()
 }

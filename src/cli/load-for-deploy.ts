@@ -1,5 +1,6 @@
 import { readFileSync } from 'node:fs'
 import { dirname, join, resolve } from 'node:path'
+import { withEnvironment } from '../app/import-entry.ts'
 import type { App } from '../app/index.ts'
 import { placeholderFor } from '../deploy/placeholder.ts'
 import { loadEntry, withProfile } from './load-entry.ts'
@@ -23,19 +24,11 @@ export async function loadAppForDeploy(entry: string, profile: string): Promise<
       references.set(name, (references.get(name) ?? true) && hasDefault)
     }
   }
-  const saved = new Map([...references.keys()].map((name) => [name, process.env[name]]))
-  for (const [name, hasDefault] of references) {
-    if (hasDefault) delete process.env[name]
-    else process.env[name] = placeholderFor(name)
-  }
-  try {
-    return await withProfile(profile, () => loadEntry(entry))
-  } finally {
-    for (const [name, value] of saved) {
-      if (value === undefined) delete process.env[name]
-      else process.env[name] = value
-    }
-  }
+  // Placeholders for the required ones; the ones with a default are unset so the default applies.
+  const vars = Object.fromEntries(
+    [...references].map(([name, hasDefault]) => [name, hasDefault ? undefined : placeholderFor(name)]),
+  )
+  return withEnvironment(vars, () => withProfile(profile, () => loadEntry(entry)))
 }
 
 /** Each variable a config file refers to, and whether that reference gives a default. */

@@ -1,4 +1,4 @@
-import { importEntry } from '../app/import-entry.ts'
+import { importEntry, withEnvironment } from '../app/import-entry.ts'
 import type { App } from '../app/index.ts'
 import { KeelError } from '../errors/index.ts'
 import { isLoopbackHost } from './loopback.ts'
@@ -33,7 +33,7 @@ const loadtestEnv: Readonly<Record<string, string>> = {
  */
 export async function importEntryApp(entry: string, profile?: string): Promise<EntryApp> {
   const env = { ...loadtestEnv, ...(profile ? { KEEL_PROFILE: profile } : {}) }
-  const loaded = await withEnv(env, () => importEntry(entry, { fresh: true }))
+  const loaded = await withEnvironment(env, () => importEntry(entry, { fresh: true }))
   const app = (loaded.app ?? loaded.default) as App | undefined
   if (!app || typeof app.start !== 'function' || typeof app.stop !== 'function') {
     throw new KeelError(
@@ -49,7 +49,7 @@ export async function importEntryApp(entry: string, profile?: string): Promise<E
       // The config the app will start with, checked before anything listens: an app whose code
       // forces its own host (createApp({ overrides })) is refused, since load goes elsewhere than
       // loopback only to a URL the user names.
-      const { server, metrics } = (await withEnv(env, async () => app.checkConfig())).values
+      const { server, metrics } = (await withEnvironment(env, async () => app.checkConfig())).values
       if (!isLoopbackHost(server.host)) {
         throw new KeelError(
           'KEEL_ENTRY_INVALID',
@@ -62,25 +62,12 @@ export async function importEntryApp(entry: string, profile?: string): Promise<E
         ...(metrics.port === null ? {} : { KEEL_METRICS__PORT: '0' }),
         ...(server.redirectHttpPort === null ? {} : { KEEL_SERVER__REDIRECT_HTTP_PORT: '0' }),
       }
-      const address = await withEnv({ ...env, ...ports }, () => app.start())
+      const address = await withEnvironment({ ...env, ...ports }, () => app.start())
       started = true
       return address.url
     },
     async stop() {
       if (started) await app.stop('keel loadtest finished')
     },
-  }
-}
-
-async function withEnv<T>(vars: Readonly<Record<string, string>>, run: () => Promise<T>): Promise<T> {
-  const previous = Object.fromEntries(Object.keys(vars).map((name) => [name, process.env[name]]))
-  Object.assign(process.env, vars)
-  try {
-    return await run()
-  } finally {
-    for (const [name, value] of Object.entries(previous)) {
-      if (value === undefined) delete process.env[name]
-      else process.env[name] = value
-    }
   }
 }

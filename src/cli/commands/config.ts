@@ -1,6 +1,6 @@
 import { describeSource, type LoadedConfig, loadConfig, redactSecret } from '../../config/index.ts'
 import { redactUrl } from '../../log/index.ts'
-import { loadEntry } from '../load-entry.ts'
+import { loadEntry, withProfile } from '../load-entry.ts'
 import { bold, table } from '../table.ts'
 
 export const configHelp = `keel config: print the effective configuration and where each value came from
@@ -43,17 +43,7 @@ export async function configCommand(flags: ConfigFlags, isTty: boolean): Promise
   return `${header}\n\n${table(rows)}`
 }
 
-/**
- * The strictly checked configuration of the app an entry module builds. The entry reads
- * KEEL_PROFILE as it loads, so `--profile` is put there for the import and taken back after.
- */
-async function entryConfig(entry: string, profile: string | undefined): Promise<LoadedConfig<unknown>> {
-  const previous = process.env.KEEL_PROFILE
-  if (profile) process.env.KEEL_PROFILE = profile
-  try {
-    return (await loadEntry(entry)).checkConfig()
-  } finally {
-    if (previous === undefined) delete process.env.KEEL_PROFILE
-    else process.env.KEEL_PROFILE = previous
-  }
+/** The strictly checked configuration of the app an entry module builds, in `profile`. */
+function entryConfig(entry: string, profile: string | undefined): Promise<LoadedConfig<unknown>> {
+  return withProfile(profile, async () => (await loadEntry(entry)).checkConfig())
 }

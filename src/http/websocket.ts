@@ -153,7 +153,10 @@ export class WebSocketEndpoints {
     // only when it ends (so a crash loses it), and a span that long would dwarf every other in
     // its trace. Its life is in the keel_ws_* metrics and the "websocket closed" log line.
     const tracing = this.#options.server.tracing
-    const span = tracing.enabled ? tracing.startServerSpan('GET', path, req.headers, 'WS') : undefined
+    // Internal routes (the inspector's live feed) are not traced, as internal HTTP routes are not.
+    const isInternal = match.found && match.route.internal === true
+    const span =
+      tracing.enabled && !isInternal ? tracing.startServerSpan('GET', path, req.headers, 'WS') : undefined
     let isSettled = false
     const settle = (status: number, outcome: string, error?: unknown) => {
       if (isSettled) return

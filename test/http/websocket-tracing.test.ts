@@ -99,6 +99,24 @@ describe('WebSocket upgrade spans', () => {
     expect(unmatched?.attributes['http.route']).toBeUndefined()
   })
 
+  it('does not trace an internal WebSocket route, as internal HTTP routes are not', async () => {
+    const { app } = testApp({
+      overrides: { tracing: { enabled: true, endpoint: receiver.endpoint, exportTimeoutMs: 5000 } },
+    })
+    app.ws('/feed', { internal: true }, () => {})
+    app.ws('/public', () => {})
+    const { url } = await app.start()
+    running = app
+    for (const path of ['/feed', '/public']) {
+      const client = await openClient(`${url.replace('http', 'ws')}${path}`)
+      client.ws.close()
+      await closedClient(client.ws)
+    }
+    const paths = (await serverSpans(app)).map((s) => s.attributes['url.path'])
+    expect(paths).toContain('/public')
+    expect(paths).not.toContain('/feed')
+  })
+
   it('marks an upgrade whose guard fails with a 500 as an error and records the exception', async () => {
     const { app, wsUrl } = await (async () => {
       const { app } = testApp({

@@ -1,4 +1,3 @@
-import { randomUUID } from 'node:crypto'
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http'
 import { createServer as createHttpsServer, type Server as HttpsServer } from 'node:https'
 import { Server as NetServer, type Socket } from 'node:net'
@@ -6,7 +5,7 @@ import type { Registry } from 'prom-client'
 import { KeelError } from '../errors/index.ts'
 import { type Logger, redactUrl, runWithContext } from '../log/index.ts'
 import type { HttpMetrics, Tracing } from '../telemetry/index.ts'
-import { parseTraceparent } from '../telemetry/index.ts'
+import { localTraceIds, parseTraceparent } from '../telemetry/index.ts'
 import { answerClientError } from './client-error.ts'
 import { Exchange } from './exchange.ts'
 import { type Guard, type Handler, withGuards } from './guard.ts'
@@ -216,7 +215,7 @@ export class HttpServer {
     const context = {
       requestId,
       // Without a span or a caller's trace, a fresh W3C-shaped id still ties the request's lines together.
-      traceId: span?.traceId ?? caller?.traceId ?? randomUUID().replaceAll('-', ''),
+      traceId: span?.traceId ?? caller?.traceId ?? localTraceIds().traceId,
       spanId: span?.spanId ?? caller?.spanId,
     }
     const allowed = match.found ? undefined : match.allowed

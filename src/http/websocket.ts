@@ -1,9 +1,8 @@
-import { randomUUID } from 'node:crypto'
 import { type IncomingMessage, type OutgoingHttpHeaders, ServerResponse } from 'node:http'
 import type { Duplex } from 'node:stream'
 import { type Server, type WebSocket, WebSocketServer } from 'ws'
 import { type Logger, runWithContext } from '../log/index.ts'
-import { parseTraceparent } from '../telemetry/index.ts'
+import { localTraceIds, parseTraceparent } from '../telemetry/index.ts'
 import { Exchange } from './exchange.ts'
 import { type Guard, type Handler, withGuards } from './guard.ts'
 import { HttpError, isHttpError } from './http-error.ts'
@@ -207,7 +206,7 @@ export class WebSocketEndpoints {
     const caller = span ? undefined : parseTraceparent(req.headers.traceparent as string | undefined)
     const context = {
       requestId,
-      traceId: span?.traceId ?? caller?.traceId ?? randomUUID().replaceAll('-', ''),
+      traceId: span?.traceId ?? caller?.traceId ?? localTraceIds().traceId,
       spanId: span?.spanId ?? caller?.spanId,
     }
     const completeHandshake = () => {

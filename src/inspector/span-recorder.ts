@@ -1,6 +1,7 @@
 import { type Attributes, type Context, SpanKind, SpanStatusCode, TraceFlags } from '@opentelemetry/api'
 import type { ReadableSpan, Span, SpanProcessor } from '@opentelemetry/sdk-trace-base'
-import { type ObservedRequest, type RequestRecorder, unkeptSpanAttribute } from '../telemetry/tracing.ts'
+import { unkeptSpanAttribute } from '../telemetry/in-process-sampler.ts'
+import type { ObservedRequest, RequestRecorder } from '../telemetry/request-span.ts'
 import type { InFlight, RunningOperation } from './in-flight.ts'
 import { hrToMs, storedSpanOf, storedSpanOfRequest } from './stored-span.ts'
 import type { StoredTrace, TraceStore } from './trace-store.ts'

@@ -1,7 +1,7 @@
 import { type HrTime, SpanKind, SpanStatusCode } from '@opentelemetry/api'
 import type { ReadableSpan } from '@opentelemetry/sdk-trace-base'
 import { isSecretKey, REDACTED, redactUrl } from '../log/index.ts'
-import type { ObservedRequest } from '../telemetry/tracing.ts'
+import type { ObservedRequest } from '../telemetry/request-span.ts'
 
 /** An attribute value as the API shows it. */
 export type AttributeValue = string | number | boolean | ReadonlyArray<string | number | boolean | null>

@@ -1,3 +1,5 @@
+import { randomBytes } from 'node:crypto'
+
 const traceparentPattern = /^[0-9a-f]{2}-([0-9a-f]{32})-([0-9a-f]{16})-[0-9a-f]{2}$/
 
 /**
@@ -13,3 +15,23 @@ export function parseTraceparent(
   if (!match || /^0+$/.test(match[1]!) || /^0+$/.test(match[2]!)) return undefined
   return { traceId: match[1]!, spanId: match[2]! }
 }
+
+/**
+ * A W3C trace id and span id made in this process, for a request no span is recorded for (the
+ * inspector's unadmitted requests with export off) or that runs without tracing (the trace id of
+ * its log lines). Such ids are never propagated nor exported: they tie a request's log lines and
+ * inspector entries together, so they must be unique, not unpredictable. A
+ * random 64-bit prefix drawn once per process and a counter give that for one number-to-hex
+ * conversion per request, where random bytes cost a fill, a hex encoding and two slices. The
+ * traceparent flags stay unset (no W3C "random" claim). The counter starts at 1: an all-zero id is
+ * invalid.
+ */
+export const localTraceIds = (() => {
+  const prefix = randomBytes(8).toString('hex')
+  let counter = 0
+  return function draw(): { traceId: string; spanId: string } {
+    counter = counter === Number.MAX_SAFE_INTEGER ? 1 : counter + 1
+    const spanId = counter.toString(16).padStart(16, '0')
+    return { traceId: prefix + spanId, spanId }
+  }
+})()

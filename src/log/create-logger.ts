@@ -187,5 +187,10 @@ function openDestination(options: LoggerOptions): DestinationStream {
     closeSync(fd)
     return pretty({ destination, sync: true, colorize: false })
   }
-  return pino.destination({ fd, sync: false, minLength: 4096 })
+  // Synchronous, as fastify's logger.file: a line is one write(2) to the page cache. Buffered
+  // asynchronous writes (sonic-boom's sync: false) went through the thread pool with the line
+  // buffer growing between writes, and the POST bench's p99 rose from 25 to 147 ms with fewer
+  // requests served (bench/README.md). A file on a disk that blocks would block the loop: log to
+  // stdout (asynchronous) there.
+  return pino.destination({ fd, sync: true })
 }

@@ -42,6 +42,7 @@ import { Lifecycle, type LifecycleState, type StateChange } from './lifecycle.ts
 import { hasOwnMetricsPort, metricsRoute, metricsServer } from './metrics-endpoint.ts'
 import type { KeelModule } from './module.ts'
 import { startOrder } from './module-order.ts'
+import { OwnPort } from './own-port.ts'
 import { probeRoutes } from './probes.ts'
 import { type ShutdownReport, ShutdownSequence } from './shutdown-sequence.ts'
 
@@ -62,6 +63,8 @@ export interface AppAddress {
   metricsUrl?: string
   /** Set when a plain-HTTP port redirects to HTTPS (`server.redirectHttpPort`). */
   redirectUrl?: string
+  /** Base URL of each port of its own a module serves on (`app.ownPort()`), by name. */
+  ownPorts?: Record<string, string>
 }
 
 type AppConfig = KernelConfig & Record<string, unknown>
@@ -94,6 +97,8 @@ export class App extends RouteBuilder {
   #redirectServer: HttpServer | undefined
   /** WebSocket routes, made with the first `app.ws()`. */
   #webSockets: WebSocketEndpoints | undefined
+  /** Listeners of their own that modules serve routes on (the inspector's `inspector.port`). */
+  readonly #ownPorts = new Map<string, OwnPort>()
   #tracing: Tracing | undefined
   #address: AppAddress | undefined
   #stopping: Promise<ShutdownReport> | undefined
@@ -113,7 +118,7 @@ export class App extends RouteBuilder {
     for (const module of options.modules ?? []) this.#modules.push(module)
     startOrder(this.#modules)
     this.#config = this.#loadConfig()
-    const { service, log, metrics, health, server, profile } = {
+    const { service, log, metrics, health, profile } = {
       ...this.#config.values,
       profile: this.#config.profile,
     }
@@ -140,23 +145,7 @@ export class App extends RouteBuilder {
       kernelMetrics.setState(to)
       this.logger('keel:app').info({ from, to }, `app ${to}`)
     })
-    this.#server = new HttpServer({
-      router: this.#router,
-      log: this.logger('keel:http'),
-      handlerLog: this.log,
-      metrics: this.metrics.http,
-      registry: this.metrics.registry,
-      tracing: () => this.tracing,
-      guards: () => this.#guards,
-      clientIp: clientIpFromConfig(this.#config),
-      accessLog: true,
-      keepAliveTimeoutMs: server.keepAliveTimeoutMs,
-      requestTimeoutMs: server.requestTimeoutMs,
-      tls:
-        server.tls.certFile && server.tls.keyFile
-          ? { ...server.tls, certFile: server.tls.certFile, keyFile: server.tls.keyFile }
-          : undefined,
-    })
+    this.#server = this.#httpServer(this.#router, () => this.#guards)
     for (const route of probeRoutes(health, this.#lifecycle, this.health, service)) this.#router.add(route)
     if (metrics.enabled && !this.#metricsOnOwnPort) this.#router.add(metricsRoute(metrics.path, this.metrics))
     // Served from the live description, so every route added before the first request is in it.
@@ -177,6 +166,11 @@ export class App extends RouteBuilder {
     return this.#config.values[section.name] as Static<S>
   }
 
+  /** The modules plugged in, in start order (dependencies first). */
+  get modules(): readonly KeelModule[] {
+    return startOrder(this.#modules)
+  }
+
   /** A logger for a module (`keel:http`, `orders`) at the level `log.level` gives it. */
   logger(name: string): Logger {
     return this.#logger.module(name)
@@ -189,6 +183,38 @@ export class App extends RouteBuilder {
 
   get state(): LifecycleState {
     return this.#lifecycle.state
+  }
+
+  /**
+   * A listener of its own for a module's routes, on `port` (0: any free port): routes and
+   * WebSocket routes added through the returned builder are served there and not on the app's
+   * port. Same pipeline as the app's server (request ids, problem details, metrics, access log,
+   * TLS when `server.tls` is set), without the app-wide guards. It listens after the app's
+   * server, drains with it, and shows in `app.describe().ports` under `name`, so the deploy
+   * generators open it in the container and the Service but not the Ingress.
+   *
+   * @param configKey the key the port came from, named when the port cannot be bound
+   * @example
+   * ```ts
+   * const admin = app.ownPort('admin', 9400, 'admin.port')
+   * admin.get('/admin/stats', () => stats())
+   * ```
+   */
+  ownPort(name: string, port: number, configKey: string): OwnPort {
+    this.#assertState('created', 'add a port')
+    if (this.#ownPorts.has(name))
+      throw new KeelError('KEEL_ROUTE_INVALID', `own port "${name}" is already declared`)
+    const ownPort = new OwnPort({
+      name,
+      port,
+      configKey,
+      prepare: (definition) => this.#prepareRoute(definition),
+      bodyLimitBytes: this.bodyLimitBytes,
+      makeServer: (router) => this.#httpServer(router, () => []),
+      makeWebSockets: (server, router) => this.#webSocketEndpoints(server, router),
+    })
+    this.#ownPorts.set(name, ownPort)
+    return ownPort
   }
 
   /** Calls `listener` on every lifecycle change; returns the unsubscribe function. */
@@ -242,14 +268,7 @@ export class App extends RouteBuilder {
     if (typeof handler !== 'function') {
       throw new KeelError('KEEL_ROUTE_INVALID', `WebSocket route ${path}: handler must be a function`)
     }
-    this.#webSockets ??= new WebSocketEndpoints({
-      server: this.#server,
-      router: this.#router,
-      log: this.logger('keel:http'),
-      handlerLog: this.log,
-      clientIp: clientIpFromConfig(this.#config),
-      isStarting: () => this.#lifecycle.state === 'starting',
-    })
+    this.#webSockets ??= this.#webSocketEndpoints(this.#server, this.#router)
     const route = this.#webSockets.route(path, options, handler)
     // An internal WebSocket route (the inspector's live feed) stays out of OpenAPI, as internal HTTP routes do.
     this.addRoute('internal' in options && options.internal ? { ...route, internal: true } : route)
@@ -273,8 +292,14 @@ export class App extends RouteBuilder {
   }
 
   protected addRoute(definition: RouteDefinition): void {
-    this.#assertState('created', 'add a route')
+    const prepared = this.#prepareRoute(definition)
     if (definition.ref) this.#routePaths.set(definition.ref, definition.path)
+    this.#router.add(prepared)
+  }
+
+  /** What every route goes through, on the app's port or one of its own. */
+  #prepareRoute(definition: RouteDefinition): RouteDefinition {
+    this.#assertState('created', 'add a route')
     this.#guardAttachments.add(definition.guards)
     const lifecycle = this.#lifecycle
     const handler = definition.handler
@@ -290,7 +315,40 @@ export class App extends RouteBuilder {
             return handler(ctx)
           },
         }
-    this.#router.add(guarded)
+    return guarded
+  }
+
+  /** An HTTP server with the app's pipeline on `router` (the app's port, or one of its own). */
+  #httpServer(router: Router, guards: () => readonly Guard[]): HttpServer {
+    const { server } = this.#config.values
+    return new HttpServer({
+      router,
+      log: this.logger('keel:http'),
+      handlerLog: this.log,
+      metrics: this.metrics.http,
+      registry: this.metrics.registry,
+      tracing: () => this.tracing,
+      guards,
+      clientIp: clientIpFromConfig(this.#config),
+      accessLog: true,
+      keepAliveTimeoutMs: server.keepAliveTimeoutMs,
+      requestTimeoutMs: server.requestTimeoutMs,
+      tls:
+        server.tls.certFile && server.tls.keyFile
+          ? { ...server.tls, certFile: server.tls.certFile, keyFile: server.tls.keyFile }
+          : undefined,
+    })
+  }
+
+  #webSocketEndpoints(server: HttpServer, router: Router): WebSocketEndpoints {
+    return new WebSocketEndpoints({
+      server,
+      router,
+      log: this.logger('keel:http'),
+      handlerLog: this.log,
+      clientIp: clientIpFromConfig(this.#config),
+      isStarting: () => this.#lifecycle.state === 'starting',
+    })
   }
 
   protected get scope(): RouteScope {
@@ -349,6 +407,11 @@ export class App extends RouteBuilder {
         })
         const bound = await this.#metricsServer.listen(metrics.port!, server.host, 'metrics.port')
         this.#address.metricsUrl = `http://${formatHost(host)}:${bound.port}${metrics.path}`
+      }
+      for (const ownPort of this.#ownPorts.values()) {
+        const bound = await ownPort.server.listen(ownPort.port, server.host, ownPort.configKey)
+        this.#address.ownPorts ??= {}
+        this.#address.ownPorts[ownPort.name] = `${scheme}://${formatHost(host)}:${bound.port}`
       }
       // A stop that arrives while modules start lets the module being started finish (the
       // shutdown waits for it and then stops it) and starts no more.
@@ -473,6 +536,7 @@ export class App extends RouteBuilder {
     return describeApp({
       config: this.#config,
       routes: this.#router.list(),
+      ownPorts: [...this.#ownPorts.values()].map((p) => ({ name: p.name, port: p.port, routes: p.routes() })),
       guards: this.#guards,
       healthChecks: this.health.list(),
       modules: startOrder(this.#modules),
@@ -493,6 +557,7 @@ export class App extends RouteBuilder {
     log.info({ reason, drainDelayMs: shutdown.drainDelayMs }, 'shutdown started')
     this.#server.beginDrain()
     this.#redirectServer?.beginDrain()
+    for (const ownPort of this.#ownPorts.values()) ownPort.server.beginDrain()
     if (this.#address && shutdown.drainDelayMs > 0) {
       // A wait, not work that can overrun: bounded only by the total deadline (a timeout equal to
       // the delay would race the delay's own timer and fail the shutdown).
@@ -501,10 +566,12 @@ export class App extends RouteBuilder {
     }
     await sequence.run('http', sequence.remaining(), async () => {
       const closeBy = Math.max(0, sequence.remaining() - 100)
-      const [{ forced }] = await Promise.all([
+      const closed = await Promise.all([
         this.#server.close(closeBy),
         this.#redirectServer?.close(closeBy),
+        ...[...this.#ownPorts.values()].map((ownPort) => ownPort.server.close(closeBy)),
       ])
+      const forced = closed.reduce((sum, result) => sum + (result?.forced ?? 0), 0)
       if (forced > 0) throw new Error(`${forced} connection(s) still open at the deadline were closed`)
     })
     if (this.#startingModules) {

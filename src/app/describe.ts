@@ -13,9 +13,10 @@ export interface AppDescription {
   profile: string
   /**
    * The ports the app listens on: `http` (or `https` with TLS), `http-redirect` (the plain port
-   * that redirects to HTTPS, when configured) and `metrics` (when metrics have a port of their own).
+   * that redirects to HTTPS, when configured), `metrics` (when metrics have a port of their own)
+   * and the ports of their own modules serve on (`app.ownPort()`: `inspector`), by name.
    */
-  ports: Array<{ name: 'http' | 'https' | 'http-redirect' | 'metrics'; port: number }>
+  ports: Array<{ name: 'http' | 'https' | 'http-redirect' | 'metrics' | (string & {}); port: number }>
   probes: { live: string; ready: string; health: string; startup: string }
   metrics: { enabled: boolean; path: string; port: number }
   routes: Array<{
@@ -29,6 +30,8 @@ export interface AppDescription {
     guards: GuardDescription[]
     /** Schemas and docs of a typed route. */
     schema?: RouteDefinition['schema']
+    /** Set when the route is served on a port of its own (`app.ownPort()`), not the app's. */
+    port?: string
   }>
   /** App-wide guards, outermost first. */
   guards: GuardDescription[]
@@ -50,6 +53,17 @@ export interface GuardDescription {
 const describeGuard = (guard: Guard): GuardDescription =>
   guard.options ? { name: guard.name, options: guard.options } : { name: guard.name }
 
+const describeRoute = (r: RouteDefinition, port?: string): AppDescription['routes'][number] => ({
+  method: r.method,
+  path: r.path,
+  internal: r.internal ?? false,
+  ...(r.appGuards ? { appGuards: true } : {}),
+  meta: r.meta,
+  guards: (r.guards ?? []).map(describeGuard),
+  schema: r.schema,
+  ...(port ? { port } : {}),
+})
+
 /** What {@link describeApp} reads from the app. */
 export interface DescribedParts {
   config: LoadedConfig<KernelConfig>
@@ -59,6 +73,8 @@ export interface DescribedParts {
   /** In start order. */
   modules: readonly KeelModule[]
   metricsOnOwnPort: boolean
+  /** Ports of their own modules serve routes on. */
+  ownPorts: ReadonlyArray<{ name: string; port: number; routes: readonly RouteDefinition[] }>
 }
 
 /** Builds the {@link AppDescription} from the app's parts; nothing here listens or connects. */
@@ -84,6 +100,7 @@ export function describeApp(parts: DescribedParts): AppDescription {
         ? [{ name: 'http-redirect' as const, port: server.redirectHttpPort }]
         : []),
       ...(parts.metricsOnOwnPort ? [{ name: 'metrics' as const, port: metricsPort }] : []),
+      ...parts.ownPorts.map(({ name, port }) => ({ name, port })),
     ],
     probes: {
       live: health.livePath,
@@ -92,15 +109,10 @@ export function describeApp(parts: DescribedParts): AppDescription {
       startup: health.startupPath,
     },
     metrics: { enabled: metrics.enabled, path: metrics.path, port: metricsPort },
-    routes: parts.routes.map((r) => ({
-      method: r.method,
-      path: r.path,
-      internal: r.internal ?? false,
-      ...(r.appGuards ? { appGuards: true } : {}),
-      meta: r.meta,
-      guards: (r.guards ?? []).map(describeGuard),
-      schema: r.schema,
-    })),
+    routes: [
+      ...parts.routes.map((r) => describeRoute(r)),
+      ...parts.ownPorts.flatMap(({ name, routes }) => routes.map((r) => describeRoute(r, name))),
+    ],
     guards: parts.guards.map(describeGuard),
     healthChecks: parts.healthChecks,
     modules,

@@ -2,5 +2,6 @@ export { App, type AppAddress, type CreateAppOptions, createApp } from './app.ts
 export type { AppDescription } from './describe.ts'
 export { Lifecycle, type LifecycleState, type StateChange } from './lifecycle.ts'
 export type { KeelModule, ModuleDescription } from './module.ts'
+export { isOwnPort, OwnPort, type OwnPortWebSocketOptions } from './own-port.ts'
 export { type AppSource, printFatal, type RunOptions, runApp } from './run.ts'
 export type { PhaseResult, ShutdownReport } from './shutdown-sequence.ts'

@@ -5,10 +5,11 @@ import type { RouteDefinition } from '../http/route.ts'
 import { Router } from '../http/router.ts'
 import type { Logger } from '../log/index.ts'
 import type { KeelMetrics } from '../telemetry/index.ts'
+import { isOwnPort } from './own-port.ts'
 
 /** Whether `/metrics` has a port of its own: `metrics.port` set and not the main port (0 = any free port). */
 export function hasOwnMetricsPort({ metrics, server }: Pick<KernelConfig, 'metrics' | 'server'>): boolean {
-  return metrics.port !== null && (metrics.port === 0 || metrics.port !== server.port)
+  return isOwnPort(metrics.port, server.port)
 }
 
 /** The Prometheus exposition route; internal, so it is not traced and skips app-wide guards. */

@@ -1,5 +1,5 @@
 import type { Span } from '@opentelemetry/sdk-trace-base'
-import type { App, KeelModule, ModuleDescription } from '../app/index.ts'
+import { type App, isOwnPort, type KeelModule, type ModuleDescription } from '../app/index.ts'
 import { ConfigError } from '../config/index.ts'
 import type { FlowsModule } from '../flow/index.ts'
 import type { JobsModule } from '../jobs/index.ts'
@@ -32,6 +32,8 @@ export interface InspectorOptions {
 export interface InspectorDescription {
   readonly enabled: boolean
   readonly path: string
+  /** The port of its own it is served on (`inspector.port`); null: the app's port. */
+  readonly port: number | null
   readonly tokenRequired: boolean
   readonly tokensConfigured: { readonly viewer: number; readonly operator: number }
   readonly capture: boolean
@@ -80,6 +82,7 @@ export function inspector(options: InspectorOptions = {}): InspectorModule {
   let description: InspectorDescription = {
     enabled: false,
     path: '/_keel/inspector',
+    port: null,
     tokenRequired: true,
     tokensConfigured: { viewer: 0, operator: 0 },
     capture: false,
@@ -99,6 +102,7 @@ export function inspector(options: InspectorOptions = {}): InspectorModule {
       const profile = app.config.profile
       const isDevelopment = developmentProfiles.has(profile)
       const enabled = settings.enabled ?? isDevelopment
+      const ownPort = isOwnPort(settings.port, app.config.values.server.port) ? settings.port : null
       const tokenRequired = settings.requireToken ?? !isDevelopment
       const tokens = {
         viewer: settings.tokens.viewer.filter((t) => t !== ''),
@@ -107,6 +111,8 @@ export function inspector(options: InspectorOptions = {}): InspectorModule {
       description = {
         enabled,
         path: settings.path,
+        // The same number as server.port is the app port: keel check must not call it one of its own.
+        port: ownPort,
         tokenRequired,
         tokensConfigured: { viewer: tokens.viewer.length, operator: tokens.operator.length },
         capture: settings.capture.enabled,
@@ -186,7 +192,9 @@ export function inspector(options: InspectorOptions = {}): InspectorModule {
           if (started.live.hasClients) started.live.publish({ type: 'trace', trace: summarize(trace) })
         },
       })
-      for (const route of inspectorRoutes(started, app.config.values.http.bodyLimitBytes)) app.route(route)
+      // On a port of its own, nothing of the inspector answers on the app's port (and the reverse).
+      const host = ownPort === null ? app : app.ownPort('inspector', ownPort, 'inspector.port')
+      for (const route of inspectorRoutes(started, app.config.values.http.bodyLimitBytes)) host.route(route)
       // Breakpoints hold runs (and their worker slots): development profiles only.
       if (isDevelopment && flowModules.length > 0) {
         breakpoints = new Breakpoints({
@@ -202,12 +210,12 @@ export function inspector(options: InspectorOptions = {}): InspectorModule {
           operator: guard('operator'),
           bodyLimitBytes: app.config.values.http.bodyLimitBytes,
         })
-        for (const route of routes) app.route(route)
+        for (const route of routes) host.route(route)
       }
       // The web UI: open pages (they hold no data) that call the API above with the token.
       const title = () => app.describe().service.name
-      for (const route of inspectorUiRoutes({ prefix: settings.path, title })) app.route(route)
-      app.ws(
+      for (const route of inspectorUiRoutes({ prefix: settings.path, title })) host.route(route)
+      host.ws(
         `${settings.path}/v1/live`,
         { internal: true, guards: [guard('viewer')], maxPayloadBytes: 4096 },
         (connection) => {

@@ -34,6 +34,11 @@ export const inspectorSection = defineConfigSection('inspector', {
     default: '/_keel/inspector',
     description: 'path prefix of the inspector API (`<path>/v1/...`)',
   }),
+  port: Type.Union([Type.Integer({ minimum: 0, maximum: 65535 }), Type.Null()], {
+    default: null,
+    description:
+      'serve the inspector (API, live feed and UI) on this port of its own instead of the app port; null: on the app port under `path`',
+  }),
   requireToken: Type.Optional(
     Type.Boolean({
       description:

@@ -341,8 +341,18 @@ describe('inspector', () => {
       { modules: [inspector()] },
     )
     expect(item(await check(guarded), 'inspector')).toMatchObject({
+      status: 'warn',
+      message:
+        'the inspector requires a token (1 viewer, 1 operator), but it is served on the app port, which the Ingress exposes',
+      hint: expect.stringContaining('set inspector.port'),
+    })
+    const ownPort = prodApp(
+      { inspector: { enabled: true, port: 9465, tokens: { operator: ['o'.repeat(32)] } } },
+      { modules: [inspector()] },
+    )
+    expect(item(await check(ownPort), 'inspector')).toMatchObject({
       status: 'pass',
-      message: 'the inspector requires a token (1 viewer, 1 operator)',
+      message: 'the inspector requires a token (0 viewer, 1 operator), on port 9465 of its own',
     })
     const open = prodApp({ inspector: { enabled: true, requireToken: false } }, { modules: [inspector()] })
     expect(item(await check(open), 'inspector')).toMatchObject({ status: 'fail' })

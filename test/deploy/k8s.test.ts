@@ -373,6 +373,28 @@ describe('keel gen k8s for an app behind TLS with Redis, tracing, a metrics port
   })
 })
 
+describe('keel gen k8s for an app with the inspector on a port of its own', () => {
+  it('opens the port in the container and the Service, while the Ingress keeps to the app port', () => {
+    const withInspector: DeploymentPlan = {
+      ...edge,
+      ports: [...edge.ports, { name: 'inspector', port: 9465 }],
+    }
+    const files = generateKubernetes(withInspector)
+    const deployment = parsedFile<IDeployment>(files, 'k8s/base/deployment.yaml')
+    expect(container(deployment).ports!.map((p) => `${p.name}/${p.containerPort}`)).toEqual([
+      'https/8443',
+      'metrics/9464',
+      'inspector/9465',
+    ])
+    const service = parsedFile<IService>(files, 'k8s/base/service.yaml')
+    expect(service.spec!.ports!.map((p) => p.name)).toEqual(['https', 'metrics', 'inspector'])
+    const ingress = parsedFile<IIngress>(files, 'k8s/base/ingress.yaml')
+    const backends = ingress.spec!.rules!.flatMap((r) => r.http!.paths.map((p) => p.backend.service!.port))
+    expect(backends).toEqual([{ name: 'https' }])
+    for (const object of manifests(files)) expect(() => validateObject(object), object.kind).not.toThrow()
+  })
+})
+
 describe('the validation the tests rely on', () => {
   it('rejects an object that breaks its schema and a kind it does not know', () => {
     const deployment = parsedFile<KubeObject>(generateKubernetes(todo), 'k8s/base/deployment.yaml')

@@ -42,6 +42,7 @@ describe('inspector access in the prod profile', () => {
     expect(module.inspector).toEqual({
       enabled: true,
       path: '/_keel/inspector',
+      port: null,
       tokenRequired: true,
       tokensConfigured: { viewer: 1, operator: 1 },
       capture: false,

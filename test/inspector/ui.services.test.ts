@@ -1,15 +1,13 @@
-import { existsSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs'
-import { tmpdir } from 'node:os'
+import { existsSync, mkdirSync, rmSync } from 'node:fs'
 import { join, resolve } from 'node:path'
 import type { App } from 'keel/app'
 import { type Db, openPostgresDb } from 'keel/data'
 import type { Browser, Page } from 'playwright-core'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { createOrdersApp } from '../../examples/orders/app.ts'
 import { eventually } from '../flow/support/eventually.ts'
 import { chromiumPath, launchChromium } from '../support/chromium.ts'
-import { LogCapture } from '../support/log-capture.ts'
 import { postgresSchemas } from '../support/postgres-schemas.ts'
+import { order, startOrders } from './support/orders-showcase.ts'
 
 const executablePath = chromiumPath
 const outputDir = resolve(import.meta.dirname, '../../test-output/inspector')
@@ -29,38 +27,6 @@ const timeout = 15_000
 // A services test: it fails loudly when Chromium or PostgreSQL is missing.
 const schemas = postgresSchemas('keel_inspector_ui')
 
-const order = (orderId: string) => ({
-  orderId,
-  customer: { name: 'Ada Lovelace', email: 'ada@example.com' },
-  items: [{ sku: 'widget', qty: 1 }],
-  amount: 1999,
-  card: 'tok_visa_4242',
-  country: 'NL',
-})
-
-/** The orders showcase on a fresh schema, listening on 127.0.0.1 port 0. */
-async function startOrders(options: { profile?: string; inspector?: Record<string, unknown> } = {}) {
-  const root = mkdtempSync(join(tmpdir(), 'keel-inspector-ui-'))
-  const databaseUrl = await schemas.fresh(
-    `${options.profile ?? 'dev'}_${Math.random().toString(36).slice(2, 6)}`,
-  )
-  const app = createOrdersApp({
-    root,
-    env: {},
-    ...(options.profile ? { profile: options.profile } : {}),
-    logStream: new LogCapture(),
-    overrides: {
-      server: { port: 0, host: '127.0.0.1', keepAliveTimeoutMs: 1000 },
-      metrics: { defaultMetrics: false },
-      database: { url: databaseUrl },
-      flows: { pollMs: 50 },
-      ...(options.inspector ? { inspector: options.inspector } : {}),
-    },
-  })
-  const { url } = await app.start()
-  return { app, url, root, databaseUrl }
-}
-
 describe('the inspector UI in Chromium', () => {
   it('has Chromium to run in', () => {
     expect(existsSync(executablePath), `${executablePath} is missing: apt-get install -y chromium`).toBe(true)
@@ -74,7 +40,7 @@ describe('the inspector UI in Chromium', () => {
 
   beforeAll(async () => {
     mkdirSync(outputDir, { recursive: true })
-    orders = await startOrders({ inspector: { store: { maxTracesPerSecond: 0 } } })
+    orders = await startOrders(schemas, { inspector: { store: { maxTracesPerSecond: 0 } } })
     apps.push(orders.app)
     admin = await openPostgresDb({ url: orders.databaseUrl, poolSize: 1 })
     browser = await launchChromium()
@@ -189,7 +155,9 @@ describe('the inspector UI in Chromium', () => {
     expect(await list.locator('a.trace-row', { hasText: '/stock' }).first().innerText()).toContain('200')
 
     // A saga request from outside the UI arrives the same way; open it.
-    const sync = await post(orders.url, '/orders/sync', order('W-1'), { 'idempotency-key': 'W-1' })
+    // A key of its own per attempt: a retry reusing one would get the stored answer, no flow run.
+    const key = `W-${Date.now()}`
+    const sync = await post(orders.url, '/orders/sync', order(key), { 'idempotency-key': key })
     expect(sync.status).toBe(200)
     const sagaRow = list.locator('a.trace-row', { hasText: '/orders/sync' }).first()
     await sagaRow.waitFor()
@@ -301,7 +269,7 @@ describe('the inspector UI in Chromium', () => {
   })
 
   it('4. in the prod profile asks for the token, refuses data without it, and works with it', async () => {
-    prod = await startOrders({
+    prod = await startOrders(schemas, {
       profile: 'prod',
       inspector: { enabled: true, tokens: { viewer: [viewerToken], operator: [operatorToken] } },
     })

@@ -63,5 +63,7 @@ export function createApi(base, onUnauthorized) {
     get: (path) => request('GET', path),
     /** @param {string} path under /v1 @param {unknown} [body] */
     post: (path, body) => request('POST', path, body),
+    /** @param {string} path under /v1 */
+    del: (path) => request('DELETE', path),
   }
 }

@@ -1,6 +1,6 @@
 // The inspector UI's entry: asks the API who we are (a 401 shows the token form), opens the live
 // feed, and renders the view named in the URL hash (#/routes, #/traces/<id>?status=error, …).
-// Keyboard: g then r/f/t/m/d/s switches views, / focuses the view's filter, ? lists the keys.
+// Keyboard: g then r/f/t/m/d/s/b switches views, / focuses the view's filter, ? lists the keys.
 import { render } from 'preact'
 import { useCallback, useEffect, useMemo, useRef, useState } from 'preact/hooks'
 import { createApi, storedToken, storeToken } from './api.js'
@@ -8,6 +8,7 @@ import { AppContext, useLiveState } from './hooks.js'
 import { html } from './html.js'
 import { LiveHub } from './live.js'
 import { TokenForm } from './token-form.js'
+import { BreakpointsView } from './views/breakpoints.js'
 import { DeadLettersView } from './views/dead-letters.js'
 import { FlowsView } from './views/flows.js'
 import { MetricsView } from './views/metrics.js'
@@ -22,6 +23,7 @@ const views = [
   { id: 'metrics', key: 'm', label: 'Metrics', View: MetricsView },
   { id: 'dead-letters', key: 'd', label: 'Dead letters', View: DeadLettersView },
   { id: 'stalls', key: 's', label: 'Stalls', View: StallsView },
+  { id: 'breakpoints', key: 'b', label: 'Breakpoints', View: BreakpointsView },
 ]
 
 /** `#/traces/abc?status=error` → `{ view: 'traces', params: ['abc'], query }`. */

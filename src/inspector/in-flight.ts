@@ -59,7 +59,8 @@ export class InFlight<T extends object = object> {
       const operation = this.#describe(item)
       if (!operation) continue
       const runningMs = nowMs - operation.startMs
-      if (runningMs > thresholdMs) out.push({ ...operation, runningMs: Math.round(runningMs) })
+      // Rounded up: a stall listed past a 50 ms threshold never reads as 50.
+      if (runningMs > thresholdMs) out.push({ ...operation, runningMs: Math.ceil(runningMs) })
     }
     return out.sort((a, b) => b.runningMs - a.runningMs)
   }

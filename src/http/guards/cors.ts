@@ -1,3 +1,5 @@
+import type { Registry } from 'prom-client'
+import { boundCounter, OutcomeCounters, perRegistry } from '../../telemetry/index.ts'
 import type { Guard } from '../guard.ts'
 import {
   checkBoolean,
@@ -32,6 +34,23 @@ export interface CorsOptions {
   maxAgeSeconds?: number
 }
 
+/**
+ * What CORS made of a request: `keel_cors_requests_total{outcome}`. `no_origin`: no `Origin`
+ * header (same-origin navigation, a server-side client); `refused`: an origin not allowed, left
+ * without CORS headers, which a page's broken cross-origin calls show as.
+ */
+export type CorsOutcome = 'allowed' | 'preflight' | 'refused' | 'no_origin'
+
+const corsOutcomes: readonly CorsOutcome[] = ['allowed', 'preflight', 'refused', 'no_origin']
+
+const corsMetric = perRegistry((registry: Registry) =>
+  boundCounter(registry, {
+    name: 'keel_cors_requests_total',
+    help: 'Requests the CORS guard saw, by outcome (allowed, preflight: answered 204, refused: origin not allowed, no_origin)',
+    labelNames: ['outcome'],
+  }),
+)
+
 const defaultMethods = ['GET', 'HEAD', 'PUT', 'PATCH', 'POST', 'DELETE']
 type Header = readonly [name: string, value: string]
 
@@ -44,6 +63,8 @@ type Header = readonly [name: string, value: string]
  * Add it app-wide so preflights of every path reach it.
  *
  * Every header value is built once, here; a request costs a set lookup and a few `setHeader`s.
+ * Each request is counted in `keel_cors_requests_total{outcome}` of the app the guard is
+ * registered on: a rise in `refused` is a front end calling from an origin nobody listed.
  *
  * @example
  * ```ts
@@ -72,6 +93,7 @@ export function cors(options: CorsOptions): Guard {
     ['access-control-max-age', String(maxAgeSeconds)],
   ]
   if (allowedHeaders) preflight.push(['access-control-allow-headers', allowedHeaders.join(', ')])
+  const outcomes = new OutcomeCounters(corsOutcomes)
 
   return {
     name: 'cors',
@@ -83,14 +105,25 @@ export function cors(options: CorsOptions): Guard {
       credentials,
       maxAgeSeconds,
     },
+    attach(host) {
+      outcomes.bind(corsMetric(host.registry), [])
+    },
     handle(ctx, next) {
       const { res, req } = ctx
       // The answer depends on Origin, so caches must key on it, even for requests without one.
       if (!isAnyOrigin) appendVary(res, 'Origin')
       const origin = req.headers.origin
-      if (origin === undefined || !allows(origin)) return next()
+      if (origin === undefined) {
+        outcomes.count('no_origin')
+        return next()
+      }
+      if (!allows(origin)) {
+        outcomes.count('refused')
+        return next()
+      }
       res.setHeader('access-control-allow-origin', isAnyOrigin ? '*' : origin)
       if (ctx.method === 'OPTIONS' && req.headers['access-control-request-method'] !== undefined) {
+        outcomes.count('preflight')
         for (const [name, value] of preflight) res.setHeader(name, value)
         if (!allowedHeaders) {
           appendVary(res, 'Access-Control-Request-Headers')
@@ -101,6 +134,7 @@ export function cors(options: CorsOptions): Guard {
         return undefined
       }
       for (const [name, value] of actual) res.setHeader(name, value)
+      outcomes.count('allowed')
       return next()
     },
   }

@@ -1,7 +1,9 @@
 import { isKeelError } from 'keel/errors'
 import { type CorsOptions, cors } from 'keel/http'
 import { describe, expect, it } from 'vitest'
+import { parsePrometheusText } from '../../support/prometheus-text.ts'
 import { testApp } from '../../support/test-app.ts'
+import { seriesOf } from '../scrape.ts'
 
 const site = 'https://app.example.com'
 
@@ -171,5 +173,23 @@ describe('cors()', () => {
         },
       },
     ])
+  })
+})
+
+describe('cors() metrics', () => {
+  it('counts allowed, preflight, refused and origin-less requests', async () => {
+    const app = corsApp({ origins: [site] })
+    await app.inject(preflight(site))
+    await app.inject({ method: 'GET', url: '/items', headers: { origin: site } })
+    await app.inject({ method: 'GET', url: '/items', headers: { origin: site } })
+    await app.inject({ method: 'GET', url: '/items', headers: { origin: 'https://evil.example' } })
+    await app.inject(preflight('https://evil.example'))
+    await app.inject({ method: 'GET', url: '/items' })
+    expect(seriesOf(parsePrometheusText(await app.metrics.render()), 'keel_cors_requests_total')).toEqual({
+      'outcome=allowed': 2,
+      'outcome=preflight': 1,
+      'outcome=refused': 2,
+      'outcome=no_origin': 1,
+    })
   })
 })

@@ -1,7 +1,9 @@
 import { isKeelError } from 'keel/errors'
 import { ipFilter } from 'keel/http'
 import { describe, expect, it } from 'vitest'
+import { parsePrometheusText } from '../../support/prometheus-text.ts'
 import { testApp } from '../../support/test-app.ts'
+import { seriesOf } from '../scrape.ts'
 
 type App = ReturnType<typeof testApp>['app']
 
@@ -112,7 +114,36 @@ describe('ipFilter', () => {
     const app = filteredApp({ allow: ['10.0.0.0/8'], deny: ['10.6.6.0/24'] })
     expect(app.describe().guards).toContainEqual({
       name: 'ipFilter',
-      options: { allow: ['10.0.0.0/8'], deny: ['10.6.6.0/24'] },
+      options: { name: 'default', allow: ['10.0.0.0/8'], deny: ['10.6.6.0/24'] },
     })
+  })
+})
+
+describe('ipFilter metrics', () => {
+  it('counts each decision by filter name and outcome, every series from zero', async () => {
+    const { app } = testApp()
+    app.guard(ipFilter({ name: 'edge', deny: ['203.0.113.0/24'] }))
+    app.group('/admin', { guards: [ipFilter({ name: 'admin', allow: ['10.0.0.0/8'] })] }, (admin) =>
+      admin.get('/stats', () => ({ ok: true })),
+    )
+    const get = (url: string, remoteAddress: string) => app.inject({ method: 'GET', url, remoteAddress })
+    expect((await get('/admin/stats', '10.1.1.1')).statusCode).toBe(200)
+    expect((await get('/admin/stats', '198.51.100.1')).statusCode).toBe(403)
+    expect((await get('/admin/stats', '203.0.113.5')).statusCode).toBe(403)
+    expect((await get('/admin/stats', 'not-an-address')).statusCode).toBe(403)
+    expect(
+      seriesOf(parsePrometheusText(await app.metrics.render()), 'keel_ip_filter_requests_total'),
+    ).toEqual({
+      'filter=admin,outcome=allowed': 1,
+      'filter=admin,outcome=denied': 1,
+      'filter=admin,outcome=unparsable': 0,
+      'filter=edge,outcome=allowed': 2,
+      'filter=edge,outcome=denied': 1,
+      'filter=edge,outcome=unparsable': 1,
+    })
+  })
+
+  it('refuses an empty name, naming the option', () => {
+    expect(() => ipFilter({ name: '', deny: ['10.0.0.0/8'] })).toThrow(/ipFilter: options\.name/)
   })
 })

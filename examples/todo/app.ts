@@ -9,7 +9,7 @@ import {
   Secret,
   Type,
 } from 'keel'
-import { audit, auditChanges } from 'keel/audit'
+import { audit } from 'keel/audit'
 import { database } from 'keel/data'
 import { jwtAuth, rateLimit, securityHeaders } from 'keel/http'
 import { inspector } from 'keel/inspector'
@@ -25,7 +25,8 @@ import { serveWebhookAdmin } from './webhook-routes.ts'
  * The todo example, Keel's showcase: accounts with scrypt-hashed passwords, short-lived JWT
  * access tokens and rotating refresh tokens with reuse detection; a `todos` resource declared in
  * YAML and served as REST (owner-only access, filters, search, cursor pages, cache, soft delete);
- * every write and every login recorded in a hash-chained audit trail, in the write's transaction.
+ * every write and every login recorded in a hash-chained audit trail, in the write's transaction
+ * (todo writes and refused tokens by `audit` in keel.yaml, account events by the auth routes).
  * `npm start` runs it on embedded PGlite in `.keel/todo-db`.
  */
 const todoConfig = defineConfigSection('todo', {
@@ -113,9 +114,9 @@ export async function createTodoApp(options: CreateAppOptions = {}): Promise<App
     resources,
     // Optional here: each endpoint's `auth` rule answers 401 without a token, and knows the owner.
     guards: [bearer(false)],
-    // Every todo write is audited in its own transaction: the entry commits with the row or not at all.
-    // …and published to webhook subscribers (todos.created, …) in the same transaction.
-    onChange: [auditChanges(auditing), webhookChanges(hooks)],
+    // Published to webhook subscribers (todos.created, …) in the write's transaction. The audit
+    // entry of each write comes from `audit.resources` in keel.yaml, in the same transaction.
+    onChange: [webhookChanges(hooks)],
   })
   if (config.adminKey) serveWebhookAdmin(app, hooks, config.adminKey)
   return app

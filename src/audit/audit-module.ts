@@ -1,8 +1,18 @@
 import { Type } from '@sinclair/typebox'
 import type { App, KeelModule, ModuleDescription } from '../app/index.ts'
-import { defineConfigSection } from '../config/index.ts'
+import { didYouMean } from '../config/did-you-mean.ts'
+import { ConfigError, defineConfigSection } from '../config/index.ts'
 import { type DatabaseModule, migrate } from '../data/index.ts'
 import { KeelError } from '../errors/index.ts'
+// The contract alone (a symbol and types), not the resources package: keel/audit stays light.
+import {
+  changeHookFor,
+  type ResourceChangeSubscriber,
+  type ServedResource,
+} from '../resources/routes/resource-change.ts'
+import { AuthEventRecorder } from './auth-events.ts'
+import { auditMetrics } from './metrics.ts'
+import { auditChanges, hasAuditHookOf } from './resource-changes.ts'
 import { auditMigrations } from './schema.ts'
 import { AuditTrail } from './trail.ts'
 
@@ -19,6 +29,23 @@ export const auditSection = defineConfigSection('audit', {
     default: 256,
     description: 'most concurrent appends of this process committed together under the chain lock',
   }),
+  auth: Type.Union([Type.Literal('off'), Type.Literal('refused'), Type.Literal('all')], {
+    default: 'off',
+    description:
+      'append auth guard decisions: off, refused (auth.refused for every 401/403/503 of an auth guard), all (also auth.accepted)',
+  }),
+  authMaxPerSecond: Type.Integer({
+    minimum: 1,
+    maximum: 100_000,
+    default: 100,
+    description:
+      'most auth.refused (and, apart, auth.accepted) entries this process appends per second; the rest are counted in keel_audit_auth_dropped_total',
+  }),
+  resources: Type.Union([Type.Boolean(), Type.Array(Type.String({ minLength: 1 }))], {
+    default: false,
+    description:
+      "resources whose writes are appended in the write's transaction (as auditChanges does): a list of names, or true for every served resource",
+  }),
 })
 
 /** Options of {@link audit}. */
@@ -29,8 +56,11 @@ export interface AuditOptions {
   readonly name?: string
 }
 
-/** The audit module: an {@link AuditTrail} on the app's database. */
-export interface AuditModule extends KeelModule {
+/**
+ * The audit module: an {@link AuditTrail} on the app's database. It is a
+ * `ResourceChangeSubscriber`: `serveResources` asks it for the hook of each resource it serves.
+ */
+export interface AuditModule extends KeelModule, ResourceChangeSubscriber {
   readonly config: typeof auditSection
   /** The started trail. @throws KeelError `KEEL_APP_STATE` before the app started. */
   readonly trail: AuditTrail
@@ -41,6 +71,11 @@ export interface AuditModule extends KeelModule {
  * The audit trail as a module: on start it creates the trail's tables (migration scope
  * `keel_audit`) and, with `audit.verifyOnStart`, refuses to start on a chain that does not verify.
  * Appends go through `module.trail`; metrics are `keel_audit_*`.
+ *
+ * By config, without code: `audit.resources` appends the writes of the listed resources in their
+ * transactions (as {@link auditChanges} does; a resource that has that hook already gets no second
+ * one), and `audit.auth` appends auth guard decisions (`auth.refused`, `auth.accepted`) published
+ * on the `keel:auth` diagnostics channel, at most `audit.authMaxPerSecond` of each a second.
  *
  * @example
  * ```ts
@@ -55,6 +90,9 @@ export interface AuditModule extends KeelModule {
 export function audit(options: AuditOptions): AuditModule {
   const name = options.name ?? 'audit'
   let trail: AuditTrail | undefined
+  let authEvents: AuthEventRecorder | undefined
+  /** Names of the resources `serveResources` showed this module: what `audit.resources` may list. */
+  const served = new Set<string>()
   const module: AuditModule = {
     name,
     dependsOn: [options.database.name],
@@ -68,8 +106,29 @@ export function audit(options: AuditOptions): AuditModule {
       }
       return trail
     },
+    [changeHookFor](resource: ServedResource) {
+      const { name: resourceName } = resource.resource
+      served.add(resourceName)
+      const listed = resource.app.section(auditSection).resources
+      if (listed !== true && !(Array.isArray(listed) && listed.includes(resourceName))) return undefined
+      if (resource.database !== options.database) {
+        // The entry must commit in the write's transaction, which is on the other database.
+        throw new ConfigError([
+          {
+            code: 'KEEL_CONFIG_INVALID',
+            key: 'audit.resources',
+            message: `resource "${resourceName}" is served from database module "${resource.database.name}", but the audit trail of module "${name}" is on "${options.database.name}"; an entry must commit in the write's transaction, so list only resources of that database`,
+            source: resource.app.config.sourceOf('audit.resources'),
+          },
+        ])
+      }
+      // An explicit auditChanges(module) hook appends the same entry: one is enough.
+      if (hasAuditHookOf(resource.onChange, module)) return undefined
+      return auditChanges(module)
+    },
     async start(app: App) {
       const settings = app.section(auditSection)
+      checkListedResources(app, settings.resources, served)
       const db = options.database.db
       await migrate(db, 'keel_audit', auditMigrations)
       const started = new AuditTrail(db, { registry: app.metrics.registry, maxBatch: settings.maxBatch })
@@ -85,8 +144,21 @@ export function audit(options: AuditOptions): AuditModule {
         log.info({ entries: check.entries, head: check.head.hash }, 'audit chain verified')
       }
       trail = started
+      if (settings.auth !== 'off') {
+        authEvents = new AuthEventRecorder({
+          trail: started,
+          mode: settings.auth,
+          maxPerSecond: settings.authMaxPerSecond,
+          registry: app.metrics.registry,
+          metrics: auditMetrics(app.metrics.registry),
+          log,
+        })
+        authEvents.subscribe()
+      }
     },
     async stop() {
+      authEvents?.unsubscribe()
+      authEvents = undefined
       // Appends already accepted are committed before the database module closes.
       await trail?.flush()
     },
@@ -95,4 +167,24 @@ export function audit(options: AuditOptions): AuditModule {
     },
   }
   return module
+}
+
+/** Fails start-up on a name in `audit.resources` that no `serveResources` call served on this app. */
+function checkListedResources(app: App, listed: boolean | string[], served: ReadonlySet<string>): void {
+  if (!Array.isArray(listed)) return
+  const unknown = listed.filter((resource) => !served.has(resource))
+  if (unknown.length === 0) return
+  const known =
+    [...served].sort().join(', ') || '(none: serveResources was not called with this module mounted)'
+  throw new ConfigError(
+    unknown.map((resource) => {
+      const guess = didYouMean(resource, served)
+      return {
+        code: 'KEEL_CONFIG_INVALID' as const,
+        key: 'audit.resources',
+        message: `"${resource}" is not a resource served on this app${guess ? ` (did you mean "${guess}"?)` : ''}; served: ${known}`,
+        source: app.config.sourceOf('audit.resources'),
+      }
+    }),
+  )
 }

@@ -7,7 +7,14 @@ export interface AuditMetrics {
   committed(entries: number, seconds: number): void
   /** `verify` walked the chain and found it intact or broken. */
   verified(ok: boolean): void
+  /** An auth event (`auth.refused`, `auth.accepted`) was over `audit.authMaxPerSecond` and not appended. */
+  authDropped(action: AuthAuditAction): void
+  /** An auth event's append failed (it is logged too). */
+  authFailed(action: AuthAuditAction): void
 }
+
+/** The actions `audit.auth` appends. */
+export type AuthAuditAction = 'auth.refused' | 'auth.accepted'
 
 /** The audit metrics of `registry`, shared by every trail on it. */
 export const auditMetrics: (registry: Registry) => AuditMetrics = perRegistry((registry) => {
@@ -30,6 +37,26 @@ export const auditMetrics: (registry: Registry) => AuditMetrics = perRegistry((r
     labelNames: ['result'],
     registry,
   })
+  const authDropped = new BoundCounter({
+    name: 'keel_audit_auth_dropped_total',
+    help: 'Auth events not appended because they were over audit.authMaxPerSecond, by action',
+    labelNames: ['action'],
+    registry,
+  })
+  const authFailed = new BoundCounter({
+    name: 'keel_audit_auth_failures_total',
+    help: 'Auth events whose append failed (logged), by action',
+    labelNames: ['action'],
+    registry,
+  })
+  const dropped = {
+    'auth.refused': authDropped.labels('auth.refused'),
+    'auth.accepted': authDropped.labels('auth.accepted'),
+  }
+  const failed = {
+    'auth.refused': authFailed.labels('auth.refused'),
+    'auth.accepted': authFailed.labels('auth.accepted'),
+  }
   const intact = verifications.labels('intact')
   const broken = verifications.labels('broken')
   return {
@@ -39,6 +66,12 @@ export const auditMetrics: (registry: Registry) => AuditMetrics = perRegistry((r
     },
     verified(ok) {
       ;(ok ? intact : broken).inc()
+    },
+    authDropped(action) {
+      dropped[action].inc()
+    },
+    authFailed(action) {
+      failed[action].inc()
     },
   }
 })

@@ -9,9 +9,11 @@ export {
   type ApiKeyHashOptions,
   type ApiKeyLookup,
   type ApiKeyRecord,
+  type AuthDecision,
   type AuthOutcome,
   type AuthorizeOptions,
   apiKeyAuth,
+  authChannelName,
   authorize,
   type GeneratedApiKey,
   generateApiKey,
@@ -39,8 +41,8 @@ export { type ContentCoding, negotiateEncoding } from './guards/accept-encoding.
 export { accessLog } from './guards/access-log.ts'
 export { type BodyLimitOptions, bodyLimit } from './guards/body-limit.ts'
 export { type CompressOptions, compress, isCompressibleType } from './guards/compress.ts'
-export { type CorsOptions, cors } from './guards/cors.ts'
-export { type IpFilterOptions, ipFilter } from './guards/ip-filter.ts'
+export { type CorsOptions, type CorsOutcome, cors } from './guards/cors.ts'
+export { type IpFilterOptions, type IpFilterOutcome, ipFilter } from './guards/ip-filter.ts'
 export { type RateLimitKey, type RateLimitOptions, rateLimit } from './guards/rate-limit.ts'
 export type { RateLimitOutcome, RateLimitStoreErrorOutcome } from './guards/rate-limit-metrics.ts'
 export {

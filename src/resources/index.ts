@@ -51,7 +51,14 @@ export type { RowScope } from './routes/access.ts'
 export type { ResponseCacheOptions } from './routes/app-response-cache.ts'
 export { MemoryResponseCache, type MemoryResponseCacheOptions } from './routes/memory-response-cache.ts'
 export { RedisResponseCache, type RedisResponseCacheOptions } from './routes/redis-response-cache.ts'
-export type { ResourceChange, ResourceChangeHook } from './routes/resource-change.ts'
+export {
+  changeHookFor,
+  isResourceChangeSubscriber,
+  type ResourceChange,
+  type ResourceChangeHook,
+  type ResourceChangeSubscriber,
+  type ServedResource,
+} from './routes/resource-change.ts'
 export type { CacheLookup, ResponseCache } from './routes/response-cache.ts'
 export { type ResourceRoutes, type ServeResourcesOptions, serveResources } from './routes/serve-resources.ts'
 export { createTableSql, quoteIdentifier, quoteLiteral, type TableSql } from './to-sql.ts'

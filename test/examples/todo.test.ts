@@ -1,4 +1,4 @@
-import { mkdtempSync, rmSync } from 'node:fs'
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs'
 import { createServer, type IncomingHttpHeaders } from 'node:http'
 import type { AddressInfo } from 'node:net'
 import { tmpdir } from 'node:os'
@@ -8,6 +8,7 @@ import { AuditTrail } from 'keel/audit'
 import { openDb } from 'keel/data'
 import { verifyWebhook } from 'keel/webhooks'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { parse } from 'yaml'
 import { createTodoApp } from '../../examples/todo/app.ts'
 import { freePort } from '../support/free-port.ts'
 import { LogCapture } from '../support/log-capture.ts'
@@ -24,6 +25,10 @@ const authLimit = 10
 const root = mkdtempSync(join(tmpdir(), 'keel-todo-'))
 const dataDir = join(root, 'db')
 const logs = new LogCapture()
+/** The example's own `audit` section: the tests run from another root, so keel.yaml is not read. */
+const exampleAudit = (
+  parse(readFileSync(join(repoRoot, 'examples/todo/keel.yaml'), 'utf8')) as { audit: object }
+).audit
 let app: App
 let base: string
 
@@ -42,6 +47,8 @@ beforeAll(async () => {
       jobs: { pollingIntervalSeconds: 0.5 },
       // The test's receiver listens on 127.0.0.1.
       webhooks: { allowPrivateNetworks: true },
+      // Which writes and auth refusals are audited is the example's config, not code.
+      audit: exampleAudit,
     },
   })
   base = (await app.start()).url
@@ -186,6 +193,7 @@ describe('examples/todo: accounts', () => {
     })
     expect((await call('GET', '/me')).status).toBe(401)
     const forged = `${ada.tokens.accessToken.slice(0, -4)}AAAA`
+    secrets.add(forged)
     expect((await call('GET', '/me', { token: forged })).status).toBe(401)
   })
 
@@ -544,6 +552,26 @@ describe('examples/todo: the service around it', () => {
       expect(entries.find((e) => e.action === 'todos.deleted')).toMatchObject({
         subject: `todos/${adaTodos[4]}`,
       })
+      // audit.auth: refused in keel.yaml: the guards' refusals, with the route and the outcome.
+      const refused = entries.filter((e) => e.action === 'auth.refused')
+      expect(refused.map((e) => [e.actor, e.subject, e.data])).toEqual([
+        [
+          null,
+          'GET /me',
+          { guard: 'auth.jwt', outcome: 'missing', requestId: expect.any(String), ip: '10.0.0.250' },
+        ],
+        [
+          null,
+          'GET /me',
+          { guard: 'auth.jwt', outcome: 'bad_signature', requestId: expect.any(String), ip: '10.0.0.250' },
+        ],
+        [
+          null,
+          // The group's root route, as registered.
+          'POST /admin/webhooks/',
+          { guard: 'auth.apiKey', outcome: 'missing', requestId: expect.any(String), ip: '10.0.0.250' },
+        ],
+      ])
       const unknownEmail = entries.filter((e) => e.action === 'auth.login_failed' && e.actor === null)
       expect(unknownEmail).toHaveLength(1)
       // The replay revoked the family's one live token; the legitimate client's next refresh, with

@@ -6,7 +6,7 @@ import { HttpError } from '../http-error.ts'
 import type { Principal } from '../principal.ts'
 import { type ApiKeyHashOptions, hashApiKey } from './api-key-hash.ts'
 import { formatChallenge, offerChallenge, unauthorized } from './auth-challenge.ts'
-import { authOutcomes } from './auth-metrics.ts'
+import { AuthDecisions } from './auth-decision.ts'
 import { authorizationCredentials } from './authorization-header.ts'
 
 /** One API key as the service stores it: never the key itself, only its {@link hashApiKey} hash. */
@@ -54,7 +54,8 @@ const MAX_KEY_LENGTH = 512
  * runs over the key itself, so response time says nothing about how close a guess was.
  * Missing, unknown or expired keys are 401; keys in the query string are ignored. Every decision
  * is counted in `keel_auth_requests_total{guard="auth.apiKey",outcome}` of the app the guard is
- * registered on (see `AuthOutcome`; never the key or its id).
+ * registered on (see `AuthOutcome`; never the key or its id), and published on the `keel:auth`
+ * diagnostics channel (see `AuthDecision`).
  *
  * @example
  * ```ts
@@ -82,7 +83,7 @@ export function apiKeyAuth(options: ApiKeyAuthOptions): Guard {
     required,
   }
   if (scheme !== false) description.authorizationScheme = scheme
-  const { counters: outcomes, attach } = authOutcomes('auth.apiKey', [
+  const outcomes = new AuthDecisions('auth.apiKey', [
     'accepted',
     'missing',
     'anonymous',
@@ -95,7 +96,7 @@ export function apiKeyAuth(options: ApiKeyAuthOptions): Guard {
   return {
     name: 'auth.apiKey',
     options: Object.freeze(description),
-    attach,
+    attach: outcomes.attach,
     async handle(ctx, next) {
       const fromHeader = ctx.headers[headerName]
       const presented =
@@ -106,15 +107,15 @@ export function apiKeyAuth(options: ApiKeyAuthOptions): Guard {
             : authorizationCredentials(ctx.headers.authorization, scheme)
       if (presented === undefined) {
         if (required) {
-          outcomes.count('missing')
+          outcomes.decide(ctx, 'missing')
           throw unauthorized(challenge, 'the request carries no API key')
         }
-        outcomes.count('anonymous')
+        outcomes.decide(ctx, 'anonymous')
         offerChallenge(ctx, challenge)
         return next()
       }
       if (presented === '' || presented.length > MAX_KEY_LENGTH) {
-        outcomes.count('malformed')
+        outcomes.decide(ctx, 'malformed')
         throw unauthorized(challenge, 'the API key is invalid')
       }
       const hash = hashApiKey(presented, hashOptions)
@@ -122,23 +123,23 @@ export function apiKeyAuth(options: ApiKeyAuthOptions): Guard {
       try {
         record = await find(hash)
       } catch (error) {
-        outcomes.count('unavailable')
+        outcomes.decide(ctx, 'unavailable')
         ctx.log.warn({ err: error, auth: 'api-key' }, 'api key: the key lookup failed')
         throw new HttpError(503, 'KEEL_AUTH_UNAVAILABLE', 'the service cannot verify API keys right now')
       }
       if (record === undefined || !sameHash(record.hash, hash)) {
-        outcomes.count('invalid')
+        outcomes.decide(ctx, 'invalid')
         ctx.log.debug({ auth: 'api-key', reason: 'unknown' }, 'api key: key rejected')
         throw unauthorized(challenge, 'the API key is invalid')
       }
       // Fail closed: an expiry that is not a valid instant (a bad row from a lookup) counts as past.
       if (record.expiresAt !== undefined && !(new Date(record.expiresAt).getTime() > Date.now())) {
-        outcomes.count('expired')
+        outcomes.decide(ctx, 'expired')
         ctx.log.debug({ auth: 'api-key', reason: 'expired', keyId: record.id }, 'api key: key rejected')
         throw unauthorized(challenge, 'the API key has expired')
       }
-      outcomes.count('accepted')
       ctx.principal = principalOfKey(record)
+      outcomes.decide(ctx, 'accepted')
       return next()
     },
   }

@@ -1,6 +1,5 @@
 import type { Registry } from 'prom-client'
-import { type BoundCounter, boundCounter, OutcomeCounters, perRegistry } from '../../telemetry/index.ts'
-import type { GuardHost } from '../guard.ts'
+import { type BoundCounter, boundCounter, perRegistry } from '../../telemetry/index.ts'
 
 /**
  * How an auth guard decided: the `outcome` label of `keel_auth_requests_total`. A closed set,
@@ -44,18 +43,3 @@ export const authMetrics: (registry: Registry) => { readonly requests: BoundCoun
     }),
   }),
 )
-
-/**
- * The outcome counters of one auth guard: `outcomes` are the ones it can produce, each a series
- * at 0 once the guard is attached to an app. Guards of the same name share series.
- */
-export function authOutcomes<O extends AuthOutcome>(
-  guard: string,
-  outcomes: readonly O[],
-): { counters: OutcomeCounters<O>; attach(host: GuardHost): void } {
-  const counters = new OutcomeCounters(outcomes)
-  return {
-    counters,
-    attach: (host) => counters.bind(authMetrics(host.registry).requests, [guard]),
-  }
-}

@@ -3,7 +3,7 @@ import type { Guard } from '../guard.ts'
 import { HttpError } from '../http-error.ts'
 import type { Principal } from '../principal.ts'
 import { challengesFor, formatChallenge, unauthorized } from './auth-challenge.ts'
-import { authOutcomes } from './auth-metrics.ts'
+import { AuthDecisions } from './auth-decision.ts'
 
 /** What {@link authorize} requires of the principal. */
 export interface AuthorizeOptions {
@@ -22,7 +22,8 @@ export interface AuthorizeOptions {
  * Lacking: 403 `KEEL_FORBIDDEN`, listing what the route requires; for a JWT principal short of
  * scopes the response also carries `WWW-Authenticate: Bearer error="insufficient_scope"`.
  * Decisions are counted in `keel_auth_requests_total{guard="auth.authorize",outcome}`
- * (`accepted`, `unauthenticated`, `forbidden`).
+ * (`accepted`, `unauthenticated`, `forbidden`) and published on the `keel:auth` diagnostics
+ * channel (see `AuthDecision`).
  *
  * @example
  * ```ts
@@ -43,29 +44,25 @@ export function authorize(options: AuthorizeOptions): Guard {
     wanted.length === 0 ||
     (match === 'all' ? wanted.every((w) => held.includes(w)) : wanted.some((w) => held.includes(w)))
   const required = { roles, scopes, match }
-  const { counters: outcomes, attach } = authOutcomes('auth.authorize', [
-    'accepted',
-    'unauthenticated',
-    'forbidden',
-  ])
+  const outcomes = new AuthDecisions('auth.authorize', ['accepted', 'unauthenticated', 'forbidden'])
 
   return {
     name: 'auth.authorize',
     options: Object.freeze(required),
-    attach,
+    attach: outcomes.attach,
     handle(ctx, next) {
       const principal = ctx.principal
       if (principal === undefined) {
-        outcomes.count('unauthenticated')
+        outcomes.decide(ctx, 'unauthenticated')
         throw unauthorized(challengesFor(ctx), 'the request carries no credentials')
       }
       const hasRoles = satisfies(principal.roles, roles)
       const hasScopes = satisfies(principal.scopes, scopes)
       if (hasRoles && hasScopes) {
-        outcomes.count('accepted')
+        outcomes.decide(ctx, 'accepted')
         return next()
       }
-      outcomes.count('forbidden')
+      outcomes.decide(ctx, 'forbidden')
       ctx.log.debug(
         { auth: 'authorize', principal: principal.id, hasRoles, hasScopes },
         'authorize: forbidden',

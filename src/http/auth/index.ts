@@ -1,6 +1,7 @@
 /** Authentication and authorization guards of `keel/http`: JWT, API keys, roles and scopes. */
 export { type ApiKeyAuthOptions, type ApiKeyLookup, type ApiKeyRecord, apiKeyAuth } from './api-key-auth.ts'
 export { type ApiKeyHashOptions, type GeneratedApiKey, generateApiKey, hashApiKey } from './api-key-hash.ts'
+export { type AuthDecision, authChannelName } from './auth-decision.ts'
 export type { AuthOutcome } from './auth-metrics.ts'
 export { type AuthorizeOptions, authorize, requireRoles, requireScopes } from './authorize.ts'
 export type { JwtAlgorithm } from './jwt-algorithms.ts'

@@ -3,7 +3,7 @@ import { KeelError } from '../../errors/index.ts'
 import type { Guard } from '../guard.ts'
 import { HttpError } from '../http-error.ts'
 import { formatChallenge, offerChallenge, unauthorized } from './auth-challenge.ts'
-import { authOutcomes } from './auth-metrics.ts'
+import { AuthDecisions } from './auth-decision.ts'
 import { authorizationCredentials } from './authorization-header.ts'
 import { principalFromClaims } from './claims-principal.ts'
 import type { JwtAlgorithm } from './jwt-algorithms.ts'
@@ -62,7 +62,8 @@ export type JwtAuthOptions = JwtKeyOptions & {
  * invalid one is 401 with `error="invalid_token"` and a short `error_description` (RFC 6750).
  * Tokens in the query string are ignored. An unreachable JWKS is 503 `KEEL_AUTH_UNAVAILABLE`.
  * Every decision is counted in `keel_auth_requests_total{guard="auth.jwt",outcome}` of the app
- * the guard is registered on (see `AuthOutcome`; never anything from the token).
+ * the guard is registered on (see `AuthOutcome`; never anything from the token), and published
+ * on the `keel:auth` diagnostics channel (see `AuthDecision`).
  *
  * @example
  * ```ts
@@ -102,7 +103,7 @@ export function jwtAuth(options: JwtAuthOptions): Guard {
     ],
   }
   const challenge = formatChallenge('Bearer', { realm: options.realm })
-  const { counters: outcomes, attach } = authOutcomes('auth.jwt', [
+  const outcomes = new AuthDecisions('auth.jwt', [
     'accepted',
     'missing',
     'anonymous',
@@ -132,21 +133,21 @@ export function jwtAuth(options: JwtAuthOptions): Guard {
     options: Object.freeze(
       descriptionOf(options, keys, { issuer, audience, clockSkewSec, rolesClaim, required }),
     ),
-    attach,
+    attach: outcomes.attach,
     async handle(ctx, next) {
       const token = authorizationCredentials(header(ctx.headers.authorization), 'Bearer')
       if (token === undefined) {
         if (required) {
-          outcomes.count('missing')
+          outcomes.decide(ctx, 'missing')
           throw unauthorized(challenge, 'the request carries no bearer token')
         }
-        outcomes.count('anonymous')
+        outcomes.decide(ctx, 'anonymous')
         // A later guard that needs a principal will offer this scheme in its 401.
         offerChallenge(ctx, challenge)
         return next()
       }
       if (token === '') {
-        outcomes.count('malformed')
+        outcomes.decide(ctx, 'malformed')
         throw invalid('the bearer token is empty')
       }
       let payload: JWTPayload
@@ -154,22 +155,22 @@ export function jwtAuth(options: JwtAuthOptions): Guard {
         payload = await verify(token, keys, verifyOptions)
       } catch (error) {
         if (error instanceof JwksUnavailableError) {
-          outcomes.count('unavailable')
+          outcomes.decide(ctx, 'unavailable')
           ctx.log.warn({ err: error.cause, auth: 'jwt' }, 'jwt: the JWKS is unavailable')
           throw cannotVerify()
         }
         const rejection = jwtRejection(error)
-        outcomes.count(rejection.outcome)
+        outcomes.decide(ctx, rejection.outcome)
         ctx.log.debug({ auth: 'jwt', reason: rejection.reason }, 'jwt: token rejected')
         throw invalid(rejection.description)
       }
       const principal = principalFromClaims(payload, { subjectClaim, rolesClaim })
       if (principal === undefined) {
-        outcomes.count('bad_claims')
+        outcomes.decide(ctx, 'bad_claims')
         throw invalid(`the token lacks the ${subjectClaim} claim`)
       }
-      outcomes.count('accepted')
       ctx.principal = principal
+      outcomes.decide(ctx, 'accepted')
       return next()
     },
   }

@@ -20,7 +20,12 @@ import {
   includeRelated,
   withRelations,
 } from './related-rows.ts'
-import type { ResourceChange, ResourceChangeHook } from './resource-change.ts'
+import {
+  changeHookFor,
+  isResourceChangeSubscriber,
+  type ResourceChange,
+  type ResourceChangeHook,
+} from './resource-change.ts'
 import type { ResponseCache } from './response-cache.ts'
 import { ResourceStatements } from './statements.ts'
 
@@ -32,7 +37,11 @@ export interface ServeResourcesOptions {
   readonly resources: readonly ResourceDefinition[]
   /** Guards of every resource route, typically `jwtAuth(…)` so requests carry a principal. */
   readonly guards?: readonly Guard[]
-  /** Runs after every write, in its transaction (audit entries, webhook jobs). */
+  /**
+   * Runs after every write, in its transaction (audit entries, webhook jobs). Modules of the app
+   * that are `ResourceChangeSubscriber`s add theirs after these (the audit module does for
+   * the resources `audit.resources` lists).
+   */
   readonly onChange?: readonly ResourceChangeHook[]
   /**
    * Where answers of endpoints with `cache: { ttl }` live. Default: Redis when the app's config has
@@ -68,8 +77,20 @@ export interface ResourceRoutes {
  * ```
  */
 export function serveResources(app: App, options: ServeResourcesOptions): ResourceRoutes {
+  const subscribers = app.modules.filter(isResourceChangeSubscriber)
+  const onChange = options.onChange ?? []
+  // Asked before any route exists, so a subscriber that refuses a resource leaves no half-served set.
+  const hooksOf = new Map(
+    options.resources.map((resource) => {
+      const served = { app, resource, database: options.database, onChange }
+      const added = subscribers.flatMap((subscriber) => subscriber[changeHookFor](served) ?? [])
+      return [resource, [...onChange, ...added]] as const
+    }),
+  )
   const cache = new FailSoftCache(appResponseCache(app, options.cache), app.metrics.registry)
-  for (const resource of options.resources) serveOne(app, resource, options, cache.of(resource.name))
+  for (const resource of options.resources) {
+    serveOne(app, resource, options, hooksOf.get(resource)!, cache.of(resource.name))
+  }
   return { cache: cache.cache }
 }
 
@@ -77,6 +98,7 @@ function serveOne(
   app: App,
   resource: ResourceDefinition,
   options: ServeResourcesOptions,
+  hooks: readonly ResourceChangeHook[],
   cache: ResourceAnswers,
 ): void {
   const schemas = resourceSchemas(resource)
@@ -114,7 +136,7 @@ function serveOne(
           ...(scope.actor ? { actor: scope.actor } : {}),
           ...(scope.tenant ? { tenant: scope.tenant.value } : {}),
         }
-        for (const hook of options.onChange ?? []) await hook(event, tx)
+        for (const hook of hooks) await hook(event, tx)
         return written
       })
       // After the commit; never throws: a cache failure is logged, the write still succeeds.
@@ -132,16 +154,18 @@ function serveOne(
    * answer whatever types the driver gave the row (timestamps are Date objects).
    */
   // Schemas built at run time have no static shape: answers are typed `never` for the route types.
-  const cached = async (
+  // Not async: the answer's promise is handed on as it is, without a wrapper's extra ticks (each
+  // promise of a request also pays the request context's AsyncLocalStorage hook).
+  const cached = (
     ctx: Pick<RequestContext, 'req' | 'res' | 'log'>,
     scope: RowScope,
     ttl: number | undefined,
     serialize: ((value: unknown) => string) | undefined,
     load: () => Promise<unknown>,
   ): Promise<never> => {
-    if (!ttl || !serialize) return (await load()) as never
+    if (!ttl || !serialize) return load() as Promise<never>
     const key = JSON.stringify([scope.tenant?.value ?? null, scope.owner?.value ?? null])
-    return (await cache.answer(ctx, key, ctx.req.url ?? '', ttl, load, serialize)) as never
+    return cache.answer(ctx, key, ctx.req.url ?? '', ttl, load, serialize) as Promise<never>
   }
 
   const notFound = (id: unknown) =>
@@ -219,7 +243,8 @@ function serveOne(
         ...(relations.length === 0 ? {} : { query: open(query), allowUnknown: { query: true } }),
         response: { 200: row },
       },
-      async (ctx) => {
+      // Not async, as `cached`: a throw here (an undeclared query key) is answered all the same.
+      (ctx) => {
         const scope = scopeFor(resource, get.auth, ctx.principal)
         const id = (ctx.params as Record<string, unknown>)[pk]
         // The query is parsed only where it can mean something: get is the hot path.

@@ -1,4 +1,4 @@
-import { mkdir, mkdtemp, readFile, rm, symlink, writeFile } from 'node:fs/promises'
+import { copyFile, mkdir, mkdtemp, readFile, rm, symlink, writeFile } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join, resolve } from 'node:path'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
@@ -75,6 +75,8 @@ describe('keel build', () => {
     // The docs page of every app serves swagger-ui-dist's files; an app without a database needs no PGlite.
     expect(text).toMatch(/\n {2}dependencies {2}swagger-ui-dist [\d.]+\n/)
     expect(text).toContain('  copied        keel.yaml\n')
+    // This project has no package-lock.json: the build says so, and npm must resolve again.
+    expect(text).toContain(`  warning       ${out}/package-lock.json not written: no package-lock.json in`)
     expect(text).toContain(
       `next: cd ${out} && npm install --omit=dev && node --enable-source-maps server.mjs`,
     )
@@ -98,10 +100,27 @@ describe('keel build', () => {
       service: { name: 'greeter', version: '0.3.0' },
       server: { file: 'server.mjs' },
       copied: [{ to: 'keel.yaml', kind: 'file', files: 1 }],
-      warnings: [],
+      hasLockfile: false,
+      warnings: [expect.stringContaining(`${out}/package-lock.json not written: no package-lock.json in`)],
     })
     expect(report.server.sizeBytes).toBeGreaterThan(100_000)
     const manifest = JSON.parse(await readFile(join(out, 'package.json'), 'utf8'))
     expect(manifest.dependencies).toEqual(report.dependencies)
+  })
+
+  it('writes the lockfile and says npm ci when the project has one', async () => {
+    // Keel's own lockfile pins the packages this project reaches through its keel link.
+    await copyFile(resolve('package-lock.json'), join(root, 'package-lock.json'))
+    try {
+      const out = join(root, 'dist-locked')
+      const { code, out: text } = await runKeel(['build', '--entry', join(root, 'app.ts'), '--out', out])
+      expect(code).toBe(0)
+      expect(text).not.toContain('warning')
+      expect(text).toContain(`next: cd ${out} && npm ci --omit=dev && node --enable-source-maps server.mjs`)
+      const lock = JSON.parse(await readFile(join(out, 'package-lock.json'), 'utf8'))
+      expect(lock.packages['node_modules/swagger-ui-dist']).toMatchObject({ integrity: expect.any(String) })
+    } finally {
+      await rm(join(root, 'package-lock.json'))
+    }
   })
 })

@@ -98,6 +98,55 @@ describe('keel build of a project', () => {
       expect(server).toMatch(/from "yaml"/)
     })
 
+    it("writes package-lock.json from the nearest lockfile above the project, taking only the bundle's packages", async () => {
+      // A monorepo: the service in services/orders, one lockfile (Keel's own here) at the root.
+      const service = join(root, 'services', 'orders')
+      await mkdir(join(service, 'src'), { recursive: true })
+      await writeFile(join(service, 'src', 'app.ts'), appSource)
+      await writeFile(join(service, 'package.json'), JSON.stringify({ name: 'orders', version: '2.0.0' }))
+      const keelLock = JSON.parse(await readFile('package-lock.json', 'utf8'))
+      await writeFile(join(root, 'package-lock.json'), JSON.stringify(keelLock))
+
+      const report = await buildService({ entry: 'src/app.ts', workingDirectory: service })
+      expect(report.hasLockfile).toBe(true)
+      expect(report.warnings).toEqual([])
+      const lockfile = JSON.parse(await readFile(join(service, 'dist', 'package-lock.json'), 'utf8'))
+      const version = keelLock.packages['node_modules/swagger-ui-dist'].version
+      expect(report.dependencies).toEqual({ 'swagger-ui-dist': version })
+      expect(lockfile.packages['']).toEqual({
+        name: 'orders',
+        version: '2.0.0',
+        dependencies: { 'swagger-ui-dist': version },
+      })
+      // swagger-ui-dist and the one package it depends on, out of Keel's hundreds.
+      expect(Object.keys(lockfile.packages)).toEqual([
+        '',
+        'node_modules/@scarf/scarf',
+        'node_modules/swagger-ui-dist',
+      ])
+      expect(lockfile.packages['node_modules/@scarf/scarf']).toEqual(
+        keelLock.packages['node_modules/@scarf/scarf'],
+      )
+    })
+
+    it('writes no package-lock.json and says why when the project has no lockfile or it disagrees with node_modules', async () => {
+      const none = await buildService({ entry: 'src/app.ts', workingDirectory: root })
+      expect(none.hasLockfile).toBe(false)
+      expect(none.warnings).toEqual([
+        `dist/package-lock.json not written: no package-lock.json in ${root} or a folder above it; npm install --omit=dev there resolves the dependencies of its packages again`,
+      ])
+      await expect(readFile(join(root, 'dist', 'package-lock.json'))).rejects.toThrow(/ENOENT/)
+
+      const packages = { 'node_modules/swagger-ui-dist': { version: '4.0.0', integrity: 'sha512-x' } }
+      await writeFile(join(root, 'package-lock.json'), JSON.stringify({ lockfileVersion: 3, packages }))
+      const stale = await buildService({ entry: 'src/app.ts', workingDirectory: root })
+      expect(stale.hasLockfile).toBe(false)
+      expect(stale.warnings).toEqual([
+        `dist/package-lock.json not written: package-lock.json pins swagger-ui-dist 4.0.0, but ${stale.dependencies['swagger-ui-dist']} is installed (run npm install to bring them in line); npm install --omit=dev there resolves the dependencies of its packages again`,
+      ])
+      await expect(readFile(join(root, 'dist', 'package-lock.json'))).rejects.toThrow(/ENOENT/)
+    })
+
     it('replaces a previous build whole', async () => {
       await buildService({ entry: 'src/app.ts', workingDirectory: root, copy: ['assets'] })
       await buildService({ entry: 'src/app.ts', workingDirectory: root })

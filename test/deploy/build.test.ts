@@ -8,6 +8,14 @@ import { type BuildReport, buildService } from '../../src/deploy/build/index.ts'
 
 const run = promisify(execFile)
 
+/** What the tests read of a package-lock.json. */
+interface ProjectLock {
+  packages: Record<
+    string,
+    { version?: string; integrity?: string; optional?: boolean; [field: string]: unknown }
+  >
+}
+
 /** The version installed in this repository, which the build must write down exactly. */
 async function installedVersion(name: string): Promise<string> {
   const manifest = await readFile(join('node_modules', name, 'package.json'), 'utf8')
@@ -107,6 +115,7 @@ describe('keel build of examples/todo', () => {
       'inspector-ui',
       'keel.yaml',
       'migrations',
+      'package-lock.json',
       'package.json',
       'resources',
       'server.mjs',
@@ -151,6 +160,49 @@ describe('keel build of examples/todo', () => {
     expect(report.optional).toEqual(['bufferutil', 'utf-8-validate'])
   })
 
+  it("writes package-lock.json: the project lockfile's entries of those packages and of their dependencies", async () => {
+    const lockfile = JSON.parse(await readFile(join(built, 'package-lock.json'), 'utf8')) as ProjectLock
+    const project = JSON.parse(await readFile('package-lock.json', 'utf8')) as ProjectLock
+    const manifest = JSON.parse(await readFile(join(built, 'package.json'), 'utf8'))
+    expect(report.hasLockfile).toBe(true)
+    expect(report.warnings).toEqual([])
+    expect(lockfile).toMatchObject({ name: 'todo', version: manifest.version, lockfileVersion: 3 })
+    expect(lockfile.packages['']).toEqual({
+      name: 'todo',
+      version: manifest.version,
+      dependencies: manifest.dependencies,
+    })
+    for (const [name, version] of Object.entries(manifest.dependencies))
+      expect(lockfile.packages[`node_modules/${name}`]?.version).toBe(version)
+
+    // pg-boss's dependencies, at the versions and with the integrity the project pinned.
+    const needs = Object.keys(project.packages['node_modules/pg-boss']!.dependencies ?? {})
+    expect(needs).toEqual(expect.arrayContaining(['cron-parser', 'pg', 'serialize-error']))
+    for (const name of needs) {
+      const key = [`node_modules/pg-boss/node_modules/${name}`, `node_modules/${name}`].find(
+        (path) => project.packages[path],
+      )!
+      expect(lockfile.packages[key]?.integrity).toMatch(/^sha512-/)
+      expect(lockfile.packages[key]).toMatchObject({
+        version: project.packages[key]!.version,
+        integrity: project.packages[key]!.integrity,
+      })
+    }
+    // pg's optional pg-cloudflare stays optional.
+    expect(lockfile.packages['node_modules/pg-cloudflare']).toMatchObject({ optional: true })
+
+    // Each entry is the project's, less how the project used it (Keel has pg-boss as a dev tool).
+    for (const [key, entry] of Object.entries(lockfile.packages)) {
+      if (key === '') continue
+      const { dev, devOptional, peer, optional, ...rest } = project.packages[key]!
+      expect(entry).toEqual(entry.optional ? { ...rest, optional: true } : rest)
+    }
+    // Nothing of the project's other packages.
+    expect(lockfile.packages).not.toHaveProperty(['node_modules/esbuild'])
+    expect(lockfile.packages).not.toHaveProperty(['node_modules/vitest'])
+    expect(Object.keys(lockfile.packages).length).toBeLessThan(Object.keys(project.packages).length / 5)
+  })
+
   it('does not start without its node_modules: the listed packages are really needed', async () => {
     const { child, output } = startServer(built, { PORT: '0', TODO_DATA_DIR: join(root, 'data-none') })
     children.push(child)
@@ -158,16 +210,24 @@ describe('keel build of examples/todo', () => {
     expect(output.text).toContain("Cannot find package '@electric-sql/pglite'")
   })
 
-  it('runs elsewhere with node server.mjs after npm installs its production dependencies', async () => {
+  it('runs elsewhere with node server.mjs after npm ci installs its production dependencies', async () => {
     await cp(built, moved, { recursive: true })
-    // From the local npm cache only (npm ci filled it): --offline never reaches the registry.
-    await run('npm', ['install', '--offline', '--ignore-scripts', '--no-audit', '--no-fund', '--omit=dev'], {
+    // From the local npm cache only (npm ci filled it with tarballs): --offline never reaches the
+    // registry, and with the lockfile npm needs no registry metadata.
+    await run('npm', ['ci', '--offline', '--omit=dev', '--ignore-scripts', '--no-audit', '--no-fund'], {
       cwd: moved,
       timeout: 60_000,
     })
     const installed = (await readdir(join(moved, 'node_modules'))).filter((name) => !name.startsWith('.'))
     expect(installed).toEqual(expect.arrayContaining(['@electric-sql', 'pg-boss', 'swagger-ui-dist']))
     expect(installed).not.toContain('keel')
+    // Exactly what the lockfile pins, where it pins it (optional packages may skip this platform).
+    const lockfile = JSON.parse(await readFile(join(moved, 'package-lock.json'), 'utf8')) as ProjectLock
+    for (const [key, entry] of Object.entries(lockfile.packages)) {
+      if (key === '' || entry.optional) continue
+      const manifest = JSON.parse(await readFile(join(moved, key, 'package.json'), 'utf8'))
+      expect(`${key} ${manifest.version}`).toBe(`${key} ${entry.version}`)
+    }
 
     const { child, output } = startServer(moved, { PORT: '0', TODO_DATA_DIR: join(root, 'data') })
     children.push(child)

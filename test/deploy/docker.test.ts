@@ -77,7 +77,12 @@ describe('keel gen docker', () => {
       '--out',
       '/app/dist',
     ])
-    expect(dockerfile).toMatch(/^WORKDIR \/app\/dist\nRUN --mount=type=cache,[^\n]* npm install --omit=dev /m)
+    // The bundle's packages install from the lockfile keel build writes: pinned, never resolved again.
+    expect(dockerfile).toContain(
+      'WORKDIR /app/dist\nRUN --mount=type=cache,target=/root/.npm,sharing=locked npm ci --omit=dev --no-audit --no-fund\n',
+    )
+    expect(dockerfile).not.toContain('npm install')
+    expect(dockerfile).not.toContain('--no-package-lock')
     expect(dockerfile).toContain('COPY --from=build /app/dist ./\n')
   })
 

@@ -17,11 +17,12 @@ Usage: keel build [--entry FILE] [--out DIR] [--copy PATH]... [--external PKG]..
                   files at run time); repeat for more
   --minify        minify the bundle (names are kept, so logs and errors read the same)
   --json          print the summary as JSON: { entry, out, service, server, dependencies,
-                  optional, copied, warnings }; errors as JSON
+                  hasLockfile, optional, copied, warnings }; errors as JSON
 
-The folder holds server.mjs and its source map, the copied files, and a package.json listing
-exactly the packages the bundle loads from node_modules at their installed versions. Then:
-  cd dist && npm install --omit=dev && node --enable-source-maps server.mjs
+The folder holds server.mjs and its source map, the copied files, a package.json listing
+exactly the packages the bundle loads from node_modules at their installed versions, and the
+part of the project's package-lock.json that pins them. Then:
+  cd dist && npm ci --omit=dev && node --enable-source-maps server.mjs
 Exit codes: 0 built, 1 the entry does not bundle or the folder cannot be written, 2 bad arguments.`
 
 // `multiple` is parseArgs' own option; FlagSpec does not spell it, so the spec is declared apart.
@@ -76,7 +77,9 @@ function summary(report: BuildReport, colors: ReturnType<typeof createColors>): 
     lines.push(`  optional      ${report.optional.join(', ')} (not installed; the code runs without them)`)
   lines.push(`  copied        ${copied.join(', ') || 'nothing'}`)
   for (const warning of report.warnings) lines.push(colors.yellow(`  warning       ${warning}`))
-  lines.push(`next: cd ${report.out} && npm install --omit=dev && node --enable-source-maps server.mjs`, '')
+  // Without a lockfile (the build said why) npm resolves the versions again.
+  const install = report.hasLockfile ? 'npm ci --omit=dev' : 'npm install --omit=dev'
+  lines.push(`next: cd ${report.out} && ${install} && node --enable-source-maps server.mjs`, '')
   return lines.join('\n')
 }
 

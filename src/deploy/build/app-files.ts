@@ -15,7 +15,13 @@ export interface AppFile {
 export const conventionalFiles: readonly string[] = ['keel.yaml', 'resources', 'migrations', 'public']
 
 /** Names `keel build` writes itself; a copied path may not take them. */
-const reserved = new Set(['server.mjs', 'server.mjs.map', 'package.json', 'node_modules'])
+const reserved = new Set([
+  'server.mjs',
+  'server.mjs.map',
+  'package.json',
+  'package-lock.json',
+  'node_modules',
+])
 
 /**
  * The files to copy beside `server.mjs`. The bundle's `import.meta.dirname` is the output folder

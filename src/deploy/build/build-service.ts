@@ -3,6 +3,7 @@ import { dirname, isAbsolute, join, relative, resolve } from 'node:path'
 import { KeelError } from '../../errors/index.ts'
 import { appFiles, countFiles } from './app-files.ts'
 import { bundleServer } from './bundle.ts'
+import { readBundleLockfile } from './bundle-lockfile.ts'
 import { keelAssetsOf } from './keel-assets.ts'
 import { outputError, prepareOutputFolder } from './output-folder.ts'
 import { runtimeDependencies } from './runtime-dependencies.ts'
@@ -34,6 +35,12 @@ export interface BuildReport {
   readonly server: { readonly file: string; readonly sizeBytes: number; readonly sourceMapBytes: number }
   /** Packages `dist/package.json` lists: name → exact installed version. */
   readonly dependencies: Record<string, string>
+  /**
+   * Whether `package-lock.json` was written beside package.json, pinning the packages and their
+   * dependencies as the project's lockfile does (`npm ci --omit=dev` installs them). When false,
+   * `warnings` says why.
+   */
+  readonly hasLockfile: boolean
   /** Optional imports left out because they are not installed (the code runs without them). */
   readonly optional: string[]
   /** Files and folders copied beside server.mjs. */
@@ -49,8 +56,9 @@ export interface BuildReport {
 /**
  * Bundles the service of `entry` into `out` so that `node server.mjs` runs it in production:
  * `server.mjs` (the app and Keel, started with runApp), its source map, the files the app reads
- * at run time, and a `package.json` whose dependencies are exactly the packages the bundle loads
- * from node_modules, at their installed versions. Install them with `npm install --omit=dev` there.
+ * at run time, a `package.json` whose dependencies are exactly the packages the bundle loads
+ * from node_modules, at their installed versions, and a `package-lock.json` taken from the
+ * project's. Install them with `npm ci --omit=dev` there.
  *
  * @example
  * ```ts
@@ -115,10 +123,8 @@ export async function buildService(options: BuildOptions): Promise<BuildReport> 
 
   progress('writing package.json')
   const keelYaml = files.find((file) => file.to === 'keel.yaml')?.from
-  const service = await serviceIdentity({
-    keelYaml,
-    packageDirectories: [...new Set([entryDirectory, workingDirectory])],
-  })
+  const packageDirectories = [...new Set([entryDirectory, workingDirectory])]
+  const service = await serviceIdentity({ keelYaml, packageDirectories })
   const manifest = {
     name: service.name,
     version: service.version,
@@ -127,8 +133,20 @@ export async function buildService(options: BuildOptions): Promise<BuildReport> 
     scripts: { start: 'node server.mjs' },
     dependencies: runtime.dependencies,
   }
+  const locked = await readBundleLockfile({
+    directories: packageDirectories,
+    root: manifest,
+    label: (path) => shown(workingDirectory, path),
+  })
+  const warnings = [...bundle.warnings]
+  if ('reason' in locked)
+    warnings.push(
+      `${out}/package-lock.json not written: ${locked.reason}; npm install --omit=dev there resolves the dependencies of its packages again`,
+    )
   try {
     await writeFile(join(outDir, 'package.json'), `${JSON.stringify(manifest, null, 2)}\n`)
+    if ('lockfile' in locked)
+      await writeFile(join(outDir, 'package-lock.json'), `${JSON.stringify(locked.lockfile, null, 2)}\n`)
   } catch (error) {
     throw outputError(out, error)
   }
@@ -143,9 +161,10 @@ export async function buildService(options: BuildOptions): Promise<BuildReport> 
       sourceMapBytes: (await stat(bundle.sourceMapFile)).size,
     },
     dependencies: runtime.dependencies,
+    hasLockfile: 'lockfile' in locked,
     optional: runtime.optional,
     copied,
-    warnings: bundle.warnings,
+    warnings,
   }
 }
 

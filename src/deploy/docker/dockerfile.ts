@@ -13,8 +13,9 @@ const npmCache = '--mount=type=cache,target=/root/.npm,sharing=locked'
 /**
  * The Dockerfile of the service. Two stages from one base image: `build` installs the project
  * (`npm ci`), runs `keel build` for the plan's entry and installs the bundle's few runtime
- * packages; `runtime` holds only that folder, runs as a numeric non-root user, and says how to
- * probe and stop it. Nothing in it depends on the version, so a release does not change it.
+ * packages (`npm ci` again, from the lockfile the build cut from the project's); `runtime` holds
+ * only that folder, runs as a numeric non-root user, and says how to probe and stop it. Nothing
+ * in it depends on the version, so a release does not change it.
  */
 export function dockerfile(plan: DeploymentPlan): string {
   const serving = plan.ports[0]
@@ -50,7 +51,10 @@ export function dockerfile(plan: DeploymentPlan): string {
     // The project's own keel: `npx keel` would fetch an unrelated package named keel if it were missing.
     `RUN ${exec('./node_modules/.bin/keel', 'build', '--entry', plan.entry, '--out', `${appDirectory}/dist`)}`,
     `WORKDIR ${appDirectory}/dist`,
-    `RUN ${npmCache} npm install --omit=dev --no-audit --no-fund --no-package-lock`,
+    // keel build cut package-lock.json from the project's (npm ci above needs one): the bundle's
+    // packages and their dependencies install at the pinned versions, never resolved again. Should
+    // the build not write it (its warning says why), npm ci fails rather than pick other versions.
+    `RUN ${npmCache} npm ci --omit=dev --no-audit --no-fund`,
     '',
     '# Runtime: the bundle, its node_modules and the files it reads; no sources, no npm.',
     'FROM ${NODE_IMAGE} AS runtime',

@@ -1,7 +1,7 @@
 /**
  * The base image of both stages: Node 20 (Keel's floor) on Debian bookworm, slim variant. The
  * build stage needs npm; the runtime stage reuses the same image so native addons built by
- * `npm install` match its glibc and Node ABI exactly.
+ * `npm ci` match its glibc and Node ABI exactly.
  */
 export const nodeImage = 'node:20-bookworm-slim'
 

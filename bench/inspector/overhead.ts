@@ -1,15 +1,17 @@
-// The inspector's cost on the request path: a server process with two apps with the same routes
-// and settings, one without the inspector and one with it (spans recorded in-process, export
-// off, windows, stall tracking, the trace store), loaded in turn by autocannon from this process.
-// Two figures per variant and round: requests per second, and the server process's CPU time per
-// request (autocannon's own CPU is not in it). CPU time per request moves far less than
+// The inspector's cost on the request path: two server processes with the same app, one without
+// the inspector and one with it (spans recorded in-process, export off, windows, stall tracking,
+// the trace store), loaded in turn by autocannon from this process. A process each, so that the
+// JIT of one variant does not shape the other's (one process serving both made shared call sites
+// polymorphic, and the variant measured second paid for it). Two figures per variant and round:
+// requests per second, and the server process's CPU time per request (autocannon's own CPU is
+// not in it). CPU time per request moves far less than
 // throughput when other work shares the machine, so it is the steadier of the two; at saturation
 // throughput is its inverse. Medians and ranges over rounds; each round runs both variants back
 // to back, in alternating order.
 // Run: node --conditions=source --import tsx bench/inspector/overhead.ts
 // DURATION (s, default 5), ROUNDS (default 4), CONNECTIONS (default 50) and STORE_SPANS
-// (inspector.store.maxSpans, default 20 000) override.
-import { fork } from 'node:child_process'
+// (inspector.store.maxSpans, default 20 000) override; PIN=1 pins servers and load to a CPU each.
+import { execFileSync, fork } from 'node:child_process'
 import { mkdtempSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
@@ -65,38 +67,50 @@ const median = (xs: number[]) => {
 const range = (xs: number[], digits: number) =>
   `${Math.min(...xs).toFixed(digits)}..${Math.max(...xs).toFixed(digits)}`
 
-/** The server process: both apps; it answers the parent's questions over IPC. */
-async function serve(): Promise<void> {
-  const plain = build(false)
-  const inspected = build(true)
-  const urls = { plain: (await plain.start()).url, inspected: (await inspected.start()).url }
+/** A server process: one app, with the inspector or not; it answers the parent's questions over IPC. */
+async function serve(withInspector: boolean): Promise<void> {
+  const app = build(withInspector)
+  const { url } = await app.start()
   process.on('message', async (message: string) => {
     if (message === 'cpu') process.send!({ cpu: process.cpuUsage() })
     if (message === 'stop') {
-      await Promise.all([plain.stop(), inspected.stop()])
+      await app.stop()
       process.exit(0)
     }
   })
-  process.send!({ urls })
+  process.send!({ url })
 }
 
-/** The load generator: forks the server, loads each app in turn, prints the figures. */
-async function measure(): Promise<void> {
-  const server = fork(new URL(import.meta.url).pathname, [], {
-    env: { ...process.env, KEEL_BENCH_ROLE: 'server' },
+/** A forked server of one variant, and the way to ask it a question. */
+async function startServer(withInspector: boolean) {
+  const child = fork(new URL(import.meta.url).pathname, [], {
+    env: { ...process.env, KEEL_BENCH_ROLE: withInspector ? 'inspected' : 'plain' },
   })
   const ask = <T>(question: string | undefined, key: string): Promise<T> =>
     new Promise((resolve) => {
       const onMessage = (message: Record<string, unknown>) => {
         if (!(key in message)) return
-        server.off('message', onMessage)
+        child.off('message', onMessage)
         resolve(message[key] as T)
       }
-      server.on('message', onMessage)
-      if (question) server.send(question)
+      child.on('message', onMessage)
+      if (question) child.send(question)
     })
-  const urls = await ask<{ plain: string; inspected: string }>(undefined, 'urls')
+  const url = await ask<string>(undefined, 'url')
+  // PIN=1: each server on CPU 1, autocannon on CPU 0 (Linux taskset), so the scheduler does not
+  // move them onto each other's core mid-round; on a 2-CPU machine that is most of the noise.
+  if (process.env.PIN === '1') execFileSync('taskset', ['-a', '-cp', '1', String(child.pid)])
+  return { url, ask, stop: () => child.send('stop') }
+}
+
+/** The load generator: forks the servers, loads each in turn, prints the figures. */
+async function measure(): Promise<void> {
+  if (process.env.PIN === '1') execFileSync('taskset', ['-a', '-cp', '0', String(process.pid)])
+  const servers = { plain: await startServer(false), inspected: await startServer(true) }
+  const urls = { plain: servers.plain.url, inspected: servers.inspected.url }
+  const serverOf = (url: string) => (url.startsWith(urls.plain) ? servers.plain : servers.inspected)
   const load = async (url: string): Promise<Load> => {
+    const { ask } = serverOf(url)
     const before = await ask<NodeJS.CpuUsage>('cpu', 'cpu')
     const result = await autocannon({ url, connections, duration, pipelining: 1 })
     const after = await ask<NodeJS.CpuUsage>('cpu', 'cpu')
@@ -142,8 +156,10 @@ async function measure(): Promise<void> {
   const metrics = await fetch(`${urls.inspected}/_keel/inspector/v1/metrics`)
   const { store } = (await metrics.json()) as { store: Record<string, number> }
   console.log(`inspector store after the run: ${JSON.stringify(store)}`)
-  server.send('stop')
+  servers.plain.stop()
+  servers.inspected.stop()
 }
 
-if (process.env.KEEL_BENCH_ROLE === 'server') await serve()
+const role = process.env.KEEL_BENCH_ROLE
+if (role === 'plain' || role === 'inspected') await serve(role === 'inspected')
 else await measure()

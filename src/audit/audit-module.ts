@@ -8,6 +8,7 @@ import { KeelError } from '../errors/index.ts'
 import {
   changeHookFor,
   type ResourceChangeSubscriber,
+  resourcesServedOn,
   type ServedResource,
 } from '../resources/routes/resource-change.ts'
 import { AuthEventRecorder } from './auth-events.ts'
@@ -106,6 +107,9 @@ export function audit(options: AuditOptions): AuditModule {
       }
       return trail
     },
+    mount(app: App) {
+      checkNotLate(app, name, app.section(auditSection).resources)
+    },
     [changeHookFor](resource: ServedResource) {
       const { name: resourceName } = resource.resource
       served.add(resourceName)
@@ -167,6 +171,24 @@ export function audit(options: AuditOptions): AuditModule {
     },
   }
   return module
+}
+
+/**
+ * Fails `app.use()` when `serveResources` already served a resource `audit.resources` wants: it
+ * asked the modules mounted then for their hooks, so those writes would go unaudited, silently.
+ */
+function checkNotLate(app: App, name: string, listed: boolean | string[]): void {
+  const earlier = resourcesServedOn(app)
+  const missed = listed === true ? earlier : listed === false ? [] : listed.filter((r) => earlier.includes(r))
+  if (missed.length === 0) return
+  throw new ConfigError([
+    {
+      code: 'KEEL_CONFIG_INVALID',
+      key: 'audit.resources',
+      message: `module "${name}" was added after serveResources served ${missed.map((r) => `"${r}"`).join(', ')}, whose writes it could no longer audit; add it first: createApp({ modules: [data, audit(...)] }), or app.use() it before serveResources`,
+      source: app.config.sourceOf('audit.resources'),
+    },
+  ])
 }
 
 /** Fails start-up on a name in `audit.resources` that no `serveResources` call served on this app. */

@@ -352,6 +352,35 @@ describe('audit.resources', () => {
     expect(error?.message).toContain('keel.yaml')
   })
 
+  it.each([
+    ['true', '  resources: true\n'],
+    ['a list naming it', '  resources: [notes]\n'],
+  ])('refuses an audit module added after serveResources served what it audits (%s)', (_, yaml) => {
+    const data = database({ migrations: false })
+    const { app } = testApp({ modules: [data], yaml: `audit:\n${yaml}` })
+    const { definitions } = checkResourceFiles([
+      { file: 'resources/notes.yaml', text: resourceFile('notes') },
+    ])
+    serveResources(app, { database: data, resources: definitions })
+    const auditing = audit({ database: data })
+    expect(() => app.use(auditing)).toThrow(
+      /audit\.resources: module "audit" was added after serveResources served "notes", whose writes it could no longer audit/,
+    )
+    expect(app.modules.includes(auditing)).toBe(false)
+  })
+
+  it('lets an audit module that audits no served resource join after serveResources', () => {
+    const data = database({ migrations: false })
+    const { app } = testApp({ modules: [data], yaml: 'audit:\n  resources: [drafts]\n' })
+    const { definitions } = checkResourceFiles([
+      { file: 'resources/notes.yaml', text: resourceFile('notes') },
+    ])
+    serveResources(app, { database: data, resources: definitions })
+    const auditing = audit({ database: data })
+    app.use(auditing)
+    expect(app.modules.includes(auditing)).toBe(true)
+  })
+
   it('refuses a listed resource served from another database than the trail, at serveResources', () => {
     const data = database({ migrations: false })
     // A database module the app does not hold: the entry could not commit in the write's transaction.

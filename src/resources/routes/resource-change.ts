@@ -71,3 +71,20 @@ export const isResourceChangeSubscriber = <T>(value: T): value is T & ResourceCh
   typeof value === 'object' &&
   value !== null &&
   typeof (value as Partial<ResourceChangeSubscriber>)[changeHookFor] === 'function'
+
+/** The resources each app serves, in the order `serveResources` served them. */
+const servedOn = new WeakMap<App, string[]>()
+
+/** Records that `serveResources` served `names` on `app`: subscribers added later missed them. */
+export function recordServed(app: App, names: readonly string[]): void {
+  const served = servedOn.get(app)
+  if (served) served.push(...names)
+  else servedOn.set(app, [...names])
+}
+
+/**
+ * The names of the resources `serveResources` has served on `app` so far. A subscriber checks it
+ * when it joins the app: a resource served before then was never shown to it, and its writes go
+ * without the subscriber's hook.
+ */
+export const resourcesServedOn = (app: App): readonly string[] => servedOn.get(app) ?? []

@@ -25,6 +25,7 @@ import {
   isResourceChangeSubscriber,
   type ResourceChange,
   type ResourceChangeHook,
+  recordServed,
 } from './resource-change.ts'
 import type { ResponseCache } from './response-cache.ts'
 import { ResourceStatements } from './statements.ts'
@@ -86,6 +87,10 @@ export function serveResources(app: App, options: ServeResourcesOptions): Resour
       const added = subscribers.flatMap((subscriber) => subscriber[changeHookFor](served) ?? [])
       return [resource, [...onChange, ...added]] as const
     }),
+  )
+  recordServed(
+    app,
+    options.resources.map((resource) => resource.name),
   )
   const cache = new FailSoftCache(appResponseCache(app, options.cache), app.metrics.registry)
   for (const resource of options.resources) {

@@ -70,42 +70,48 @@ export async function deliverWebhook(attempt: DeliveryAttempt): Promise<Delivery
     'user-agent': 'keel-webhooks',
   }
   const send = url.protocol === 'https:' ? httpsRequest : httpRequest
-  return new Promise<DeliveryResult>((resolve) => {
-    const req = send(
-      url,
-      {
-        method: 'POST',
-        headers,
-        signal: attempt.signal
-          ? AbortSignal.any([attempt.signal, AbortSignal.timeout(attempt.timeoutMs ?? 10_000)])
-          : AbortSignal.timeout(attempt.timeoutMs ?? 10_000),
-        ...(attempt.allowPrivateNetworks ? {} : { lookup: publicOnlyLookup }),
-      },
-      (res) => {
-        readStart(res).then((response) => {
-          const status = res.statusCode ?? 0
-          if (status >= 200 && status < 300) resolve(done({ outcome: 'delivered', status, response }))
-          else if (status === 410)
-            resolve(done({ outcome: 'gone', status, response, error: 'the receiver answered 410 Gone' }))
-          else {
-            const error =
-              status >= 300 && status < 400
-                ? `redirects are not followed (${status} to ${res.headers.location ?? '?'})`
-                : `the receiver answered ${status}`
-            resolve(done({ outcome: 'retry', status, response, error }))
-          }
-        })
-      },
-    )
-    req.on('error', (error: Error) => {
-      const message =
-        error.name === 'AbortError' || error.name === 'TimeoutError'
-          ? `no answer within ${attempt.timeoutMs ?? 10_000} ms`
-          : error.message
-      resolve(done({ outcome: 'retry', error: message }))
+  const post = (isRetry: boolean) =>
+    new Promise<DeliveryResult>((resolve) => {
+      const req = send(
+        url,
+        {
+          method: 'POST',
+          headers,
+          signal: attempt.signal
+            ? AbortSignal.any([attempt.signal, AbortSignal.timeout(attempt.timeoutMs ?? 10_000)])
+            : AbortSignal.timeout(attempt.timeoutMs ?? 10_000),
+          ...(attempt.allowPrivateNetworks ? {} : { lookup: publicOnlyLookup }),
+        },
+        (res) => {
+          readStart(res).then((response) => {
+            const status = res.statusCode ?? 0
+            if (status >= 200 && status < 300) resolve(done({ outcome: 'delivered', status, response }))
+            else if (status === 410)
+              resolve(done({ outcome: 'gone', status, response, error: 'the receiver answered 410 Gone' }))
+            else {
+              const error =
+                status >= 300 && status < 400
+                  ? `redirects are not followed (${status} to ${res.headers.location ?? '?'})`
+                  : `the receiver answered ${status}`
+              resolve(done({ outcome: 'retry', status, response, error }))
+            }
+          })
+        },
+      )
+      req.on('error', (error: NodeJS.ErrnoException) => {
+        // A pooled keep-alive socket the receiver closed at its idle timeout just as it was reused:
+        // the request never got an answer, so send it once more on another socket (Node's documented
+        // remedy). A receiver may then see it twice, as with any retry: it dedupes by webhook id.
+        if (req.reusedSocket && error.code === 'ECONNRESET' && !isRetry) return resolve(post(true))
+        const message =
+          error.name === 'AbortError' || error.name === 'TimeoutError'
+            ? `no answer within ${attempt.timeoutMs ?? 10_000} ms`
+            : error.message
+        resolve(done({ outcome: 'retry', error: message }))
+      })
+      req.end(attempt.body)
     })
-    req.end(attempt.body)
-  })
+  return post(false)
 }
 
 /** Reads at most the first KiB of a response and drains the rest, so the socket is freed. */

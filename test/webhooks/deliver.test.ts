@@ -1,5 +1,5 @@
 import { createServer, type IncomingHttpHeaders, type Server } from 'node:http'
-import type { AddressInfo } from 'node:net'
+import { type AddressInfo, createServer as createTcpServer, type Socket } from 'node:net'
 import { deliverWebhook, generateWebhookSecret, verifyWebhook } from 'keel/webhooks'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 
@@ -111,5 +111,34 @@ describe('deliverWebhook()', () => {
       outcome: 'retry',
       error: 'only http and https URLs are delivered to, not ftp:',
     })
+  })
+  it('sends once more on a new socket when a reused keep-alive socket was closed by the receiver', async () => {
+    // A receiver that answers the first request of each connection with keep-alive, then resets
+    // the connection on the next one: what a server closing an idle socket as it is reused does.
+    const requests: number[] = []
+    const sockets: Socket[] = []
+    const receiver = createTcpServer((socket: Socket) => {
+      const connection = sockets.push(socket)
+      let served = 0
+      socket.on('data', (chunk) => {
+        if (!chunk.toString('latin1').startsWith('POST')) return
+        requests.push(connection)
+        if (++served > 1) return void socket.resetAndDestroy()
+        socket.write('HTTP/1.1 200 OK\r\ncontent-length: 2\r\nconnection: keep-alive\r\n\r\nok')
+      })
+    })
+    await new Promise<void>((resolve) => receiver.listen(0, '127.0.0.1', resolve))
+    const url = `http://127.0.0.1:${(receiver.address() as AddressInfo).port}/hook`
+    const send = () =>
+      deliverWebhook({ url, id: 'msg_reuse', body: '{}', secrets: [secret], allowPrivateNetworks: true })
+    try {
+      expect(await send()).toMatchObject({ outcome: 'delivered', status: 200 })
+      expect(await send()).toMatchObject({ outcome: 'delivered', status: 200 })
+      // The second attempt reached connection 1 (reset), then was sent again on connection 2.
+      expect(requests).toEqual([1, 1, 2])
+    } finally {
+      for (const socket of sockets) socket.destroy()
+      await new Promise((resolve) => receiver.close(resolve))
+    }
   })
 })

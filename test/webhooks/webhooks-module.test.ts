@@ -85,7 +85,8 @@ async function settled(
   )
 }
 
-describe('webhooks()', () => {
+// Each test starts its own app on PGlite with pg-boss, which on a loaded machine alone can take 20 s.
+describe('webhooks()', { timeout: 90_000 }, () => {
   it('delivers a published event to each matching subscription, signed with its own secret', async () => {
     const { hooks } = await started()
     const created = await hooks.subscribe({ url: `${base}/created`, events: ['todos.created'] })
@@ -139,7 +140,7 @@ describe('webhooks()', () => {
       lastStatus: 503,
       lastError: 'the receiver answered 503',
     })
-    for (let i = 0; i < 50 && (await background.deadLetters.list(hooks.queue.name)).length === 0; i++) {
+    for (let i = 0; i < 150 && (await background.deadLetters.list(hooks.queue.name)).length === 0; i++) {
       await new Promise((resolve) => setTimeout(resolve, 100))
     }
     expect((await background.deadLetters.list(hooks.queue.name)).map((letter) => letter.id)).toEqual([id])
@@ -201,7 +202,7 @@ describe('webhooks()', () => {
     failuresLeft.set('/late', 3)
     const [id] = await hooks.publish('orders.paid', { order: 8 })
     expect((await settled(hooks, late.id, 1))[0]).toMatchObject({ status: 'failed', attempts: 3 })
-    for (let i = 0; i < 50 && (await background.deadLetters.list(hooks.queue.name)).length === 0; i++) {
+    for (let i = 0; i < 150 && (await background.deadLetters.list(hooks.queue.name)).length === 0; i++) {
       await new Promise((resolve) => setTimeout(resolve, 100))
     }
     await background.deadLetters.retry(hooks.queue.name, id!)

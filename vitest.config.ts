@@ -7,8 +7,9 @@ export default defineConfig({
   resolve: { conditions },
   ssr: { resolve: { conditions, externalConditions: ['source'] } },
   test: {
-    testTimeout: 30_000,
-    hookTimeout: 30_000,
+    // Tests that start an app on PGlite, or spawn the CLI, take 15-25 s on a loaded 2-CPU machine.
+    testTimeout: 60_000,
+    hookTimeout: 60_000,
     projects: [
       {
         extends: true,

@@ -30,7 +30,8 @@ async function ready(name: string, env: Record<string, string> = {}) {
   const port = await freePort()
   const service = startService(fixture(name), { env: { PORT: String(port), ...env } })
   services.push(service)
-  await waitForReady(service, port)
+  // A child's start (node, tsx, the app) can take 15 s and more on a loaded machine.
+  await waitForReady(service, port, 60_000)
   return { service, port }
 }
 
@@ -56,7 +57,7 @@ interface Outcome {
   error?: string
 }
 
-describe('graceful shutdown (child process)', () => {
+describe('graceful shutdown (child process)', { timeout: 120_000 }, () => {
   it('SIGTERM under load: no failed request sent before the signal, /ready 503 while draining, exit 0', async () => {
     const deadlineMs = 10_000
     const { service, port } = await ready('slow-service', {
@@ -65,7 +66,8 @@ describe('graceful shutdown (child process)', () => {
     })
     const agent = keepAliveAgent()
     const outcomes: Outcome[] = []
-    const loadUntil = Date.now() + 2000
+    // Set at the signal: the load goes on for 1.4 s after it.
+    let loadUntil = Number.POSITIVE_INFINITY
 
     // 20 keep-alive clients, each sending one request after another: every third one slow.
     const client = async (id: number) => {
@@ -99,8 +101,12 @@ describe('graceful shutdown (child process)', () => {
     }
     const load = Promise.all(Array.from({ length: 20 }, (_, id) => client(id)))
 
-    await sleep(600)
+    // At least 600 ms of load and 50 answers (some slow), however slow the machine is today.
+    const loadFrom = Date.now()
+    const loaded = () => outcomes.length > 50 && outcomes.some((o) => o.path.startsWith('/slow'))
+    while ((Date.now() - loadFrom < 600 || !loaded()) && Date.now() - loadFrom < 10_000) await sleep(25)
     const signalAt = Date.now()
+    loadUntil = signalAt + 1400
     service.signal('SIGTERM')
 
     // /ready on a fresh connection every 25 ms until the listener is gone.
@@ -192,7 +198,7 @@ describe('graceful shutdown (child process)', () => {
         if (i === 5) {
           // The socket is idle now: this is where Node's server.close() would reset it.
           service.signal('SIGTERM')
-          await service.waitForRecord(stateChange('draining'), 5000)
+          await service.waitForRecord(stateChange('draining'), 15_000)
           await sleep(50)
         }
         const response = await httpGet(port, '/fast', { agent, onSocket: (socket) => sockets.add(socket) })
@@ -209,7 +215,7 @@ describe('graceful shutdown (child process)', () => {
       for (const response of responses) expect(response).toMatchObject({ status: 200, body: { ok: true } })
       expect(responses.slice(0, 5).map((r) => r.connection)).toEqual(Array(5).fill('keep-alive'))
       expect(responses.at(-1)?.connection).toBe('close')
-      const exit = await service.waitForExit(5000)
+      const exit = await service.waitForExit(15_000)
       expect(exit.code, service.output).toBe(0)
     },
   )
@@ -227,26 +233,27 @@ describe('graceful shutdown (child process)', () => {
       socket.on('close', () => resolve(received))
     })
     socket.write('GET /fast HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n')
-    await service.waitForRecord((r) => r.msg === 'request completed' && r.url === '/fast', 5000)
+    await service.waitForRecord((r) => r.msg === 'request completed' && r.url === '/fast', 15_000)
     service.signal('SIGTERM')
     // Neither side sends anything more: the server closes the socket after 400 ms idle.
     const received = await closed
     expect(received).toMatch(/^HTTP\/1\.1 200 OK\r\n/)
     expect(received).toMatch(/connection: keep-alive/i)
-    const exit = await service.waitForExit(5000)
+    const exit = await service.waitForExit(15_000)
     expect(exit.code, service.output).toBe(0)
   })
 
   it('SIGTERM while a module is still starting: it finishes starting, is stopped, and the exit is 0', async () => {
     const port = await freePort()
-    const service = startService(fixture('slow-service'), { env: { PORT: String(port), WARMUP_MS: '1500' } })
+    // The warm-up outlasts reading its log line, asking /ready and signalling, even on a loaded machine.
+    const service = startService(fixture('slow-service'), { env: { PORT: String(port), WARMUP_MS: '4000' } })
     services.push(service)
-    await service.waitForRecord((r) => r.msg === 'warming up', 15_000)
+    await service.waitForRecord((r) => r.msg === 'warming up', 60_000)
     const ready = await httpGet(port, '/ready')
     expect(ready.status).toBe(503)
     expect(JSON.parse(ready.body)).toMatchObject({ code: 'KEEL_NOT_READY', state: 'starting' })
     service.signal('SIGTERM')
-    const exit = await service.waitForExit(10_000)
+    const exit = await service.waitForExit(20_000)
     expect(exit.code, service.output).toBe(0)
     expect(service.stderr).toBe('')
     expect(service.records.map((r) => r.msg)).not.toContain('app ready')
@@ -271,9 +278,9 @@ describe('graceful shutdown (child process)', () => {
       KEEL_SHUTDOWN__DEADLINE_MS: '30000',
     })
     service.signal('SIGTERM')
-    await service.waitForRecord(stateChange('draining'), 5000)
+    await service.waitForRecord(stateChange('draining'), 15_000)
     service.signal('SIGTERM')
-    const exit = await service.waitForExit(5000)
+    const exit = await service.waitForExit(15_000)
     expect(exit.code, service.output).toBe(1)
     const fatal = service.records.find((r) => r.level === 'fatal')
     expect(fatal, service.output).toMatchObject({ signal: 'SIGTERM', phase: 'drain-delay' })
@@ -287,7 +294,7 @@ describe('graceful shutdown (child process)', () => {
       KEEL_SHUTDOWN__DEADLINE_MS: '10000',
     })
     service.signal('SIGTERM')
-    const exit = await service.waitForExit(8000)
+    const exit = await service.waitForExit(15_000)
     expect(exit.code, service.output).toBe(1)
     const timedOut = await service.waitForRecord((r) => r.msg === 'shutdown phase module:stuck timed-out', 0)
     expect(timedOut).toMatchObject({
@@ -322,7 +329,7 @@ describe('graceful shutdown (child process)', () => {
     })
     const signalAt = Date.now()
     service.signal('SIGTERM')
-    const exit = await service.waitForExit(deadlineMs + 5000)
+    const exit = await service.waitForExit(deadlineMs + 15_000)
     expect(exit.code, service.output).toBe(1)
     expect(exit.at - signalAt).toBeGreaterThanOrEqual(deadlineMs - 50)
     const fatal = service.records.find((r) => r.level === 'fatal')
@@ -339,7 +346,7 @@ describe('graceful shutdown (child process)', () => {
       const { service, port } = await ready('crashing-service')
       const response = await httpGet(port, `/crash?kind=${kind}`)
       expect(response.status).toBe(202)
-      const exit = await service.waitForExit(8000)
+      const exit = await service.waitForExit(15_000)
       expect(exit.code, service.output).toBe(1)
       const fatal = service.records.find((r) => r.level === 'fatal')
       expect(fatal, service.output).toMatchObject({

@@ -28,7 +28,8 @@ async function failedStart(yaml: string | undefined, env: Record<string, string>
   if (yaml !== undefined) writeFileSync(join(root, 'keel.yaml'), yaml)
   const service = startService(entry, { cwd: root, env: { PORT: String(await freePort()), ...env } })
   services.push(service)
-  const exit = await service.waitForExit(15_000)
+  // node and tsx alone can take 15 s to start on a loaded machine.
+  const exit = await service.waitForExit(60_000)
   const stderr = service.stderr
   expect(exit.code, service.output).toBe(1)
   // One message: a single `keel: CODE: …` headline (its problem list may follow), no stack frames.
@@ -41,7 +42,7 @@ async function failedStart(yaml: string | undefined, env: Record<string, string>
   return { stderr, root, service }
 }
 
-describe('start-up errors (child process)', () => {
+describe('start-up errors (child process)', { timeout: 90_000 }, () => {
   it('bad YAML names the file and line', async () => {
     const { stderr } = await failedStart('service:\n  name: broken\nserver:\n\tport: 3000\n')
     expect(stderr).toMatch(/^keel: KEEL_CONFIG_FILE_UNREADABLE: /)

@@ -87,10 +87,10 @@ describe('keel new', () => {
     try {
       const listening = await service.waitForRecord(
         (r) => typeof r.url === 'string' && r.msg?.startsWith('listening') === true,
-        20_000,
+        60_000,
       )
       const port = Number(new URL(listening.url as string).port)
-      await waitForReady(service, port)
+      await waitForReady(service, port, 60_000)
       const hello = await httpGet(port, '/hello/Ada')
       expect(hello.status).toBe(200)
       expect(JSON.parse(hello.body)).toEqual({ hello: 'Ada' })

@@ -89,7 +89,8 @@ describe('examples/hello', () => {
     )
     const pid = child.pid!
 
-    const hello = await getOk(port, '/hello/world', () => exit !== undefined, 30_000).catch(
+    // npm, tsx and the app start in turn: on a loaded machine that can take well over 15 s.
+    const hello = await getOk(port, '/hello/world', () => exit !== undefined, 60_000).catch(
       (error: Error) => {
         throw new Error(`${error.message}\n${output}`)
       },
@@ -148,5 +149,5 @@ describe('examples/hello', () => {
     expect(output).not.toContain('forcing exit')
     // npm itself dies of the SIGTERM it got; the service under it exited 0 after the report above.
     expect(exit?.code === 0 || exit?.signal === 'SIGTERM', JSON.stringify(exit)).toBe(true)
-  })
+  }, 120_000)
 })

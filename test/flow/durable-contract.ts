@@ -452,16 +452,18 @@ export function describeDurableRunner(name: string, openDb: () => Promise<Db>): 
           .andThen(
             step('slow', async (_: unknown, ctx) => {
               calls.hit('slow', ctx)
-              await delay(1_500)
+              await delay(3_000)
               return ctx.get(Worker)
             }),
           )
           .build()
-        const a = await startRunner({ flows: [f], leaseMs: 500, bus: worker('a') })
+        // Heartbeats every 400 ms keep a 1.2 s lease: a pause of the (loaded) test process under
+        // ~800 ms must not let B in. The step outlasts the lease 2.5 times over.
+        const a = await startRunner({ flows: [f], leaseMs: 1_200, bus: worker('a') })
         const { runId } = await a.submit(f, {})
         // A submit that met an in-flight claim goes through the queue; either way A takes it.
         await eventually(() => expect(a.activeRuns).toBe(1))
-        await startRunner({ flows: [f], leaseMs: 500, bus: worker('b') })
+        await startRunner({ flows: [f], leaseMs: 1_200, bus: worker('b') })
 
         const run = await a.wait(runId)
 

@@ -55,6 +55,11 @@ describe('jobs on app stop', () => {
     const dataDir = join(dir, 'interrupt')
     let signalled = false
     let finished = false
+    // Held until the test ends (not a timer a slow stop could outlast): it ignores the signal on purpose.
+    let release = () => {}
+    const held = new Promise<void>((resolve) => {
+      release = resolve
+    })
     const stubborn = queue('stubborn', {
       data: Work,
       retryLimit: 3,
@@ -62,7 +67,7 @@ describe('jobs on app stop', () => {
         ctx.signal.addEventListener('abort', () => {
           signalled = true
         })
-        await sleep(5000) // ignores the signal on purpose
+        await held
         finished = true
       },
     })
@@ -71,7 +76,7 @@ describe('jobs on app stop', () => {
     await eventually(async () => expect((await first.jobs.getJob(stubborn, id!))?.state).toBe('active'))
     await first.app.stop()
     expect(signalled).toBe(true)
-    // stop() returned once the drain time was over, not when the handler gave up its sleep.
+    // stop() returned once the drain time was over, with the handler still held.
     expect(finished).toBe(false)
     const left = await jobRow(dataDir, id!)
     expect(left?.state).toBe('retry')
@@ -86,10 +91,11 @@ describe('jobs on app stop', () => {
     const second = await startJobsApp({ dataDir }, [healed])
     try {
       await eventually(async () => expect((await second.jobs.getJob(healed, id!))?.state).toBe('completed'), {
-        timeoutMs: 10_000,
+        timeoutMs: 20_000,
       })
       expect(attempts).toEqual([2])
     } finally {
+      release()
       await second.app.stop()
     }
   }, 60_000)

@@ -196,9 +196,14 @@ export function describeJobsContract(label: string, where: () => Promise<JobsDat
       const sentAt = Date.now()
       const id = await ctx.jobs.send(later, { label: 'in 2 s' }, { delaySeconds: 2 })
       await sleep(1200)
-      expect(runs('later')).toEqual([])
-      expect((await ctx.jobs.getJob(later, id!))?.state).toBe('created')
-      await eventually(() => expect(runs('later')).toHaveLength(1), { timeoutMs: 5000 })
+      const state = (await ctx.jobs.getJob(later, id!))?.state
+      const ranSoFar = [...runs('later')]
+      // Waiting is only checked if this process looked in time: under load the sleep can outlast 2 s.
+      if (Date.now() - sentAt < 2000) {
+        expect(ranSoFar).toEqual([])
+        expect(state).toBe('created')
+      }
+      await eventually(() => expect(runs('later')).toHaveLength(1), { timeoutMs: 15_000 })
       expect(runs('later')[0]!.at - sentAt).toBeGreaterThanOrEqual(2000)
     })
 

@@ -238,10 +238,11 @@ describe('circuitBreaker() with a consecutive rule', () => {
   })
 
   it('on the system clock, probes after a real halfOpenAfterMs', async () => {
-    const policy = circuitBreaker({ halfOpenAfterMs: 20, breaker: { consecutive: 1 } })
+    // Long enough that a paused (loaded) test process does not reach half-open between the calls.
+    const policy = circuitBreaker({ halfOpenAfterMs: 400, breaker: { consecutive: 1 } })
     await outcome(policy.execute(fail()))
     expect(await outcome(policy.execute(succeed))).toMatchObject({ error: { code: 'KEEL_CIRCUIT_OPEN' } })
-    await new Promise((resolve) => setTimeout(resolve, 30))
+    await new Promise((resolve) => setTimeout(resolve, 450))
     expect(await policy.execute(succeed)).toBe('ok')
     expect(policy.state).toBe('closed')
   })

@@ -40,7 +40,12 @@ describe('the inspector UI in Chromium', () => {
 
   beforeAll(async () => {
     mkdirSync(outputDir, { recursive: true })
-    orders = await startOrders(schemas, { inspector: { store: { maxTracesPerSecond: 0 } } })
+    orders = await startOrders(schemas, {
+      inspector: { store: { maxTracesPerSecond: 0 } },
+      // No claims on a timer: a sync submit that lands while a claim is in flight is run by the
+      // poller, outside the request's trace, and test 2 opens that trace expecting its flow spans.
+      flows: { pollMs: 600_000 },
+    })
     apps.push(orders.app)
     admin = await openPostgresDb({ url: orders.databaseUrl, poolSize: 1 })
     browser = await launchChromium()
@@ -123,7 +128,8 @@ describe('the inspector UI in Chromium', () => {
     await page.close()
   })
 
-  // One retry: a run of four failed once locally on a browser wait (not seen in CI); named in the notes.
+  // Its known flake (a saga trace without its flow spans, see beforeAll) is gone; the retry stays
+  // as a guard against a browser wait on a loaded machine.
   it('2. shows a request sent from the Send panel live in the trace list, and opens a trace as a waterfall', {
     retry: 1,
   }, async () => {
@@ -157,10 +163,14 @@ describe('the inspector UI in Chromium', () => {
     // A saga request from outside the UI arrives the same way; open it.
     // A key of its own per attempt: a retry reusing one would get the stored answer, no flow run.
     const key = `W-${Date.now()}`
+    const sagaRows = list.locator('a.trace-row', { hasText: '/orders/sync' })
+    const sagasBefore = await sagaRows.count()
     const sync = await post(orders.url, '/orders/sync', order(key), { 'idempotency-key': key })
     expect(sync.status).toBe(200)
-    const sagaRow = list.locator('a.trace-row', { hasText: '/orders/sync' }).first()
-    await sagaRow.waitFor()
+    // Test 1's saga is listed too: wait for this one, newest first, before clicking (a row arriving
+    // during the click would move the rows under the pointer).
+    await eventually(async () => expect(await sagaRows.count()).toBeGreaterThan(sagasBefore))
+    const sagaRow = sagaRows.first()
     expect(await list.evaluate('window.notReloaded')).toBe(true)
     await sagaRow.click()
     await list.locator('.waterfall button.span-row').first().waitFor()

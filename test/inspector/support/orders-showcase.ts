@@ -18,7 +18,7 @@ export const order = (orderId: string, amount = 1999) => ({
 /** The orders showcase in-process on a fresh PostgreSQL schema of `schemas`, on 127.0.0.1 port 0. */
 export async function startOrders(
   schemas: ReturnType<typeof postgresSchemas>,
-  options: { profile?: string; inspector?: Record<string, unknown> } = {},
+  options: { profile?: string; inspector?: Record<string, unknown>; flows?: Record<string, unknown> } = {},
 ) {
   const root = mkdtempSync(join(tmpdir(), 'keel-inspector-orders-'))
   const databaseUrl = await schemas.fresh(
@@ -33,7 +33,7 @@ export async function startOrders(
       server: { port: 0, host: '127.0.0.1', keepAliveTimeoutMs: 1000 },
       metrics: { defaultMetrics: false },
       database: { url: databaseUrl },
-      flows: { pollMs: 50 },
+      flows: { pollMs: 50, ...options.flows },
       ...(options.inspector ? { inspector: options.inspector } : {}),
     },
   })

@@ -1,6 +1,7 @@
 import type { IncomingHttpHeaders, IncomingMessage, ServerResponse } from 'node:http'
 import type { Logger } from '../log/index.ts'
 import type { ServerSpan } from '../telemetry/index.ts'
+import type { RouteRecorder } from '../telemetry/metrics.ts'
 import type { Principal } from './principal.ts'
 import type { RequestContext, RouteDefinition } from './route.ts'
 import type { SseMetrics } from './sse-metrics.ts'
@@ -15,7 +16,9 @@ export class Exchange implements RequestContext {
   /** The route that matched, if any. */
   readonly definition: RouteDefinition | undefined
   /** The request's server span, when traced. */
-  span: ServerSpan | undefined
+  span: ServerSpan | undefined = undefined
+  /** Where the server records this request's RED metrics (its route's, bound once). */
+  recorder: RouteRecorder | undefined = undefined
   /** What the handler threw, for the log and the span. */
   error: unknown
   body: unknown = undefined

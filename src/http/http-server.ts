@@ -6,6 +6,7 @@ import { KeelError } from '../errors/index.ts'
 import { type Logger, redactUrl, runWithContext } from '../log/index.ts'
 import type { HttpMetrics, Tracing } from '../telemetry/index.ts'
 import { localTraceIds, parseTraceparent } from '../telemetry/index.ts'
+import type { RouteRecorder } from '../telemetry/metrics.ts'
 import { answerClientError } from './client-error.ts'
 import { Exchange } from './exchange.ts'
 import { type Guard, type Handler, withGuards } from './guard.ts'
@@ -50,7 +51,7 @@ export class HttpServer {
   readonly server: Server
   readonly #options: HttpServerOptions
   readonly #sockets = new Set<Socket>()
-  readonly #prepared = new WeakMap<RouteDefinition, Handler>()
+  readonly #prepared = new WeakMap<RouteDefinition, PreparedRoute>()
   #unmatched: Handler | undefined
   /** App-wide guards minus the server-setting ones (requestId, accessLog), and what those set. */
   #appWide: { guards: readonly Guard[]; settings: ServerSettings } | undefined
@@ -230,11 +231,24 @@ export class HttpServer {
   #dispatch(exchange: Exchange, allowed: readonly string[] | undefined): void {
     const route = exchange.definition
     exchange.allowedMethods = allowed
-    // Probes and scrapes would otherwise always see themselves in flight.
-    if (route && !route.internal) this.#options.metrics?.inFlight.inc()
+    let handler: Handler
+    if (route) {
+      const prepared = this.#prepare(route)
+      handler = prepared.handler
+      // HEAD answered by a GET route is recorded as HEAD, under a recorder of its own.
+      exchange.recorder =
+        exchange.method === route.method
+          ? prepared.recorder
+          : this.#options.metrics?.route(exchange.method, route.path)
+      // Probes and scrapes would otherwise always see themselves in flight.
+      if (!route.internal) this.#options.metrics?.inFlight.inc()
+    } else {
+      this.#unmatched ??= withGuards(this.appWide().guards, unmatched)
+      handler = this.#unmatched
+    }
     let result: unknown
     try {
-      result = this.#handlerFor(route)(exchange)
+      result = handler(exchange)
     } catch (error) {
       this.#fail(exchange, error)
       return
@@ -260,24 +274,23 @@ export class HttpServer {
   }
 
   /**
-   * The route's handler inside its guards and the app-wide guards, composed once per route.
-   * Unmatched requests go through the app-wide guards too (a CORS preflight has no route).
-   * Internal routes (probes, metrics) skip app-wide guards, so an IP filter or a rate limit
-   * never fails a kubelet's probe; those that set `appGuards` (the OpenAPI document and docs
-   * page) run inside them like any route.
+   * What a route needs per request, made at its first request: its handler inside its guards
+   * and the app-wide guards, and its metrics recorder. Unmatched requests go through the
+   * app-wide guards too (a CORS preflight has no route; see #dispatch). Internal routes (probes,
+   * metrics) skip app-wide guards, so an IP filter or a rate limit never fails a kubelet's probe;
+   * those that set `appGuards` (the OpenAPI document and docs page) run inside them like any route.
    */
-  #handlerFor(route: RouteDefinition | undefined): Handler {
-    if (!route) {
-      this.#unmatched ??= withGuards(this.appWide().guards, unmatched)
-      return this.#unmatched
-    }
-    let handler = this.#prepared.get(route)
-    if (!handler) {
+  #prepare(route: RouteDefinition): PreparedRoute {
+    let prepared = this.#prepared.get(route)
+    if (!prepared) {
       const outer = route.internal && !route.appGuards ? [] : this.appWide().guards
-      handler = withGuards([...outer, ...(route.guards ?? [])], route.handler)
-      this.#prepared.set(route, handler)
+      prepared = {
+        handler: withGuards([...outer, ...(route.guards ?? [])], route.handler),
+        recorder: this.#options.metrics?.route(route.method, route.path),
+      }
+      this.#prepared.set(route, prepared)
     }
-    return handler
+    return prepared
   }
 
   #respond(exchange: Exchange, body: unknown): void {
@@ -323,8 +336,15 @@ export class HttpServer {
     const { res, definition, method, error } = exchange
     const seconds = (performance.now() - exchange.startedAt) / 1000
     const status = res.statusCode
-    const template = definition?.path ?? (status === 405 ? 'method_not_allowed' : 'not_found')
-    this.#options.metrics?.observe(method, template, status, seconds)
+    if (exchange.recorder) exchange.recorder.observe(status, seconds)
+    else if (!definition) {
+      this.#options.metrics?.observe(
+        method,
+        status === 405 ? 'method_not_allowed' : 'not_found',
+        status,
+        seconds,
+      )
+    }
     exchange.span?.end(status, definition?.path, error)
     const log = this.#options.log
     if (status >= 500 && error !== undefined) {
@@ -335,6 +355,12 @@ export class HttpServer {
     }
     if (this.#options.accessLog) this.appWide().settings.accessLog.write(exchange, log, status, seconds)
   }
+}
+
+/** A route's guarded handler and metrics recorder, made once (see `HttpServer.#prepare`). */
+interface PreparedRoute {
+  readonly handler: Handler
+  readonly recorder: RouteRecorder | undefined
 }
 
 const isThenable = (value: unknown): value is PromiseLike<unknown> =>

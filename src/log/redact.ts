@@ -108,13 +108,17 @@ export function redactDeep(value: unknown): unknown {
 
 function redactValue(value: unknown, ancestors: object[]): unknown {
   if (value === null || typeof value !== 'object') return value
-  if (Buffer.isBuffer(value) || ArrayBuffer.isView(value) || value instanceof Date) return value
+  // Most values logged are plain objects (every line's own fields): one prototype check spares
+  // them the Buffer, view, Date, Error and array checks.
+  const proto = Object.getPrototypeOf(value)
+  const isPlain = proto === Object.prototype || proto === null
+  if (!isPlain && (Buffer.isBuffer(value) || ArrayBuffer.isView(value) || value instanceof Date)) return value
   if (ancestors.includes(value)) return '[Circular]'
   if (ancestors.length >= maxDepth) return '[Truncated]'
-  if (value instanceof Error) return redactValue(pino.stdSerializers.err(value), ancestors)
+  if (!isPlain && value instanceof Error) return redactValue(pino.stdSerializers.err(value), ancestors)
   ancestors.push(value)
   try {
-    if (Array.isArray(value)) {
+    if (!isPlain && Array.isArray(value)) {
       let copy: unknown[] | undefined
       value.forEach((item, i) => {
         const redacted = redactValue(item, ancestors)
@@ -156,7 +160,7 @@ const userinfo = /^([a-z][a-z0-9+.-]*:\/\/)([^/?#@]*)@/i
  * name, often a token, too).
  */
 export function redactUrl(url: string): string {
-  const credentials = userinfo.exec(url)
+  const credentials = url.includes('@') ? userinfo.exec(url) : null
   if (credentials) {
     const [whole, scheme, info] = credentials
     const colon = info!.indexOf(':')

@@ -89,6 +89,47 @@ export class BoundGauge extends BoundCounter {
   override readonly type = 'gauge'
 }
 
+/**
+ * A gauge without labels (`keel_http_requests_in_flight`): `inc()` and `dec()` are one addition.
+ * prom-client's `Gauge` hashes its (empty) label set on every call.
+ */
+export class UnlabelledGauge {
+  readonly name: string
+  readonly help: string
+  readonly type = 'gauge'
+  readonly aggregator = 'sum'
+  value = 0
+
+  constructor(options: { name: string; help: string; registry: Registry }) {
+    this.name = options.name
+    this.help = options.help
+    options.registry.registerMetric(this as never)
+  }
+
+  inc(by = 1): void {
+    this.value += by
+  }
+
+  dec(by = 1): void {
+    this.value -= by
+  }
+
+  async get() {
+    return {
+      name: this.name,
+      help: this.help,
+      type: this.type,
+      values: [{ labels: {}, value: this.value }] as MetricValue[],
+      aggregator: this.aggregator,
+    }
+  }
+
+  /** Called by `registry.resetMetrics()`, as prom-client's gauge: back to 0. */
+  reset(): void {
+    this.value = 0
+  }
+}
+
 /** A bound histogram child: `observe()` finds the bucket and adds. */
 export class HistogramChild {
   readonly counts: number[]

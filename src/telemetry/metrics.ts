@@ -1,5 +1,11 @@
-import { collectDefaultMetrics, Gauge, Registry } from 'prom-client'
-import { BoundCounter, BoundHistogram, type CounterChild, type HistogramChild } from './bound-metrics.ts'
+import { collectDefaultMetrics, Registry } from 'prom-client'
+import {
+  BoundCounter,
+  BoundHistogram,
+  type CounterChild,
+  type HistogramChild,
+  UnlabelledGauge,
+} from './bound-metrics.ts'
 
 /** Buckets for request latency in seconds: 1 ms to 10 s, dense where web latencies live. */
 export const httpDurationBuckets = [0.001, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10]
@@ -28,7 +34,25 @@ export interface KeelMetrics {
 export interface HttpMetrics {
   /** Records one finished request. `route` is the template (`/users/:id`), never the raw path. */
   observe(method: string, route: string, status: number, seconds: number): void
-  readonly inFlight: Gauge
+  /**
+   * The recorder for one method and route template: what {@link observe} does without building
+   * and looking up a label key per request. The server binds one per route and keeps it.
+   */
+  route(method: string, route: string): RouteRecorder
+  /** Requests being handled now. */
+  readonly inFlight: { inc(): void; dec(): void }
+}
+
+/** Records the finished requests of one method and route template. */
+export interface RouteRecorder {
+  observe(status: number, seconds: number): void
+}
+
+/** The series of one method, route and status: bound once, then updated with arithmetic. */
+interface StatusChildren {
+  requests: CounterChild
+  duration: HistogramChild
+  errors: CounterChild | undefined
 }
 
 /** Creates the app's registry with process/runtime defaults and the HTTP RED metrics. */
@@ -73,32 +97,47 @@ function createHttpMetrics(registry: Registry): HttpMetrics {
     buckets: httpDurationBuckets,
     registry,
   })
-  const inFlight = new Gauge({
+  const inFlight = new UnlabelledGauge({
     name: 'keel_http_requests_in_flight',
     help: 'HTTP requests being handled now',
-    registers: [registry],
+    registry,
   })
-  const children = new Map<
-    string,
-    { requests: CounterChild; duration: HistogramChild; errors?: CounterChild }
-  >()
+  const bind = (method: string, route: string): RouteRecorder => {
+    // By status: a route answers with a handful of them, so a small map of ints.
+    const byStatus = new Map<number, StatusChildren>()
+    return {
+      observe(status, seconds) {
+        let child = byStatus.get(status)
+        if (!child) {
+          const labels = [method, route, String(status)]
+          child = {
+            requests: requests.labels(...labels),
+            duration: duration.labels(...labels),
+            errors: status >= 500 ? errors.labels(...labels) : undefined,
+          }
+          byStatus.set(status, child)
+        }
+        child.requests.inc()
+        child.duration.observe(seconds)
+        child.errors?.inc()
+      },
+    }
+  }
+  const recorders = new Map<string, RouteRecorder>()
+  const route = (method: string, template: string): RouteRecorder => {
+    const key = `${method} ${template}`
+    let recorder = recorders.get(key)
+    if (!recorder) {
+      recorder = bind(method, template)
+      recorders.set(key, recorder)
+    }
+    return recorder
+  }
   return {
     inFlight,
-    observe(method, route, status, seconds) {
-      const key = `${method} ${status} ${route}`
-      let child = children.get(key)
-      if (!child) {
-        const labels = [method, route, String(status)]
-        child = {
-          requests: requests.labels(...labels),
-          duration: duration.labels(...labels),
-          errors: status >= 500 ? errors.labels(...labels) : undefined,
-        }
-        children.set(key, child)
-      }
-      child.requests.inc()
-      child.duration.observe(seconds)
-      child.errors?.inc()
+    route,
+    observe(method, template, status, seconds) {
+      route(method, template).observe(status, seconds)
     },
   }
 }

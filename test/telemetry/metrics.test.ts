@@ -59,6 +59,31 @@ describe('HTTP metrics', () => {
     expect(rawPaths).toEqual([])
   })
 
+  it('records a HEAD answered by a GET route as HEAD, apart from the GETs', async () => {
+    const { url } = await started()
+    await get(`${url}/users/1`, 200)
+    const head = await fetch(`${url}/users/1`, { method: 'HEAD', headers: { connection: 'close' } })
+    expect(head.status).toBe(200)
+    const users = findSamples(await scrape(`${url}/metrics`), 'keel_http_requests_total', {
+      route: '/users/:id',
+    })
+    expect(users.map(({ labels, value }) => [labels.method, labels.status, value])).toEqual(
+      expect.arrayContaining([
+        ['GET', '200', 1],
+        ['HEAD', '200', 1],
+      ]),
+    )
+    expect(users).toHaveLength(2)
+  })
+
+  it('shows the in-flight gauge at 0 after registry.resetMetrics()', async () => {
+    const { app, url } = await started()
+    await get(`${url}/users/1`, 200)
+    app.metrics.registry.resetMetrics()
+    const inFlight = findSamples(await scrape(`${url}/metrics`), 'keel_http_requests_in_flight')
+    expect(inFlight.map((s) => s.value)).toEqual([0])
+  })
+
   it('labels unmatched paths route="not_found", so scanners cannot explode the series count', async () => {
     const { url } = await started()
     await get(`${url}/no/such/path`, 404)

@@ -91,8 +91,13 @@ describe('timeout()', () => {
   it('aborts the signal when the client disconnects', async () => {
     const { app } = testApp()
     let reason: unknown
+    let reached!: () => void
+    const handling = new Promise<void>((resolve) => {
+      reached = resolve
+    })
     const aborted = new Promise<void>((resolve) => {
       app.get('/hang', (ctx) => {
+        reached()
         ctx.signal.addEventListener('abort', () => {
           reason = ctx.signal.reason
           resolve()
@@ -104,7 +109,8 @@ describe('timeout()', () => {
     stop = () => app.stop()
     const client = new AbortController()
     const request = fetch(`${url}/hang`, { signal: client.signal }).catch((error: Error) => error.name)
-    await sleep(50)
+    // Abort once the handler runs: a fixed sleep could abort before the request reached it.
+    await handling
     client.abort()
     expect(await request).toBe('AbortError')
     await aborted

@@ -17,6 +17,7 @@
 import { SpanKind } from '@opentelemetry/api'
 import { AlwaysOnSampler, BasicTracerProvider, type SpanProcessor } from '@opentelemetry/sdk-trace-base'
 import {
+  hasOperationEnded,
   InFlight,
   runningOperationOf,
   SpanRecorder,
@@ -45,7 +46,7 @@ const recorder = () =>
     routes: new WindowSet(windows),
     steps: new WindowSet(windows),
     flows: new WindowSet(windows),
-    inFlight: new InFlight(runningOperationOf),
+    inFlight: new InFlight(runningOperationOf, hasOperationEnded),
     onTrace: () => {},
     maxTracesPerSecond: Number(process.env.PER_SECOND ?? 100),
   })

@@ -21,7 +21,12 @@ export { patternSample } from './pattern-sample.ts'
 export { payloadCapture, safeBody } from './payload-capture.ts'
 export { sampleOf } from './schema-sample.ts'
 export { SlidingWindow, type WindowPoint, type WindowStats } from './sliding-window.ts'
-export { runningOperationOf, SpanRecorder, type SpanRecorderTargets } from './span-recorder.ts'
+export {
+  hasOperationEnded,
+  runningOperationOf,
+  SpanRecorder,
+  type SpanRecorderTargets,
+} from './span-recorder.ts'
 export {
   type AttributeValue,
   redactAttributes,

@@ -13,7 +13,7 @@ import { inspectorAccess, liveProtocol } from './inspector-access.ts'
 import { inspectorSection } from './inspector-section.ts'
 import { LiveFeed } from './live-feed.ts'
 import { payloadCapture } from './payload-capture.ts'
-import { runningOperationOf, SpanRecorder } from './span-recorder.ts'
+import { hasOperationEnded, runningOperationOf, SpanRecorder } from './span-recorder.ts'
 import { summarize, TraceStore } from './trace-store.ts'
 import { inspectorUiRoutes } from './ui-routes.ts'
 import { WindowSet } from './window-set.ts'
@@ -155,7 +155,7 @@ export function inspector(options: InspectorOptions = {}): InspectorModule {
         maxSeries,
         describe: (flow) => ({ key: flow, labels: { flow } }),
       })
-      const inFlight = new InFlight<Span>(runningOperationOf)
+      const inFlight = new InFlight<Span>(runningOperationOf, hasOperationEnded)
       const guard = inspectorAccess({ requireToken: tokenRequired, tokens })
       const started: InspectorRuntime = {
         app,

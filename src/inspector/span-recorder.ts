@@ -74,7 +74,6 @@ export class SpanRecorder implements SpanProcessor, RequestRecorder {
 
   requestEnded(request: ObservedRequest): void {
     const t = this.#t
-    this.#inFlight.end(request)
     const now = this.#now()
     const isFailed = request.status >= 500
     t.routes.record(request.method, request.route ?? '(unmatched)', now, request.durationMs, isFailed)
@@ -98,7 +97,6 @@ export class SpanRecorder implements SpanProcessor, RequestRecorder {
       const status = attributes['http.response.status_code']
       if (typeof status === 'number' && status >= 500) isFailed = true
       if (!this.#observesRequests) {
-        this.#inFlight.end(span as Span) // the SDK hands the same span object to onStart and onEnd
         const method = attributes['http.request.method']
         const route = attributes['http.route']
         t.routes.record(
@@ -110,7 +108,6 @@ export class SpanRecorder implements SpanProcessor, RequestRecorder {
         )
       }
     } else if (isStepSpan(attributes)) {
-      this.#inFlight.end(span as Span)
       t.steps.record(String(attributes['keel.flow']), span.name, this.#now(), durationMs, isFailed)
     } else if (typeof attributes['keel.flow'] === 'string' && span.name.startsWith('flow ')) {
       t.flows.record(attributes['keel.flow'], '', this.#now(), durationMs, isFailed)
@@ -192,5 +189,9 @@ export function runningOperationOf(span: Span | ObservedRequest): RunningOperati
     },
   }
 }
+
+/** Whether a span or request the in-flight set holds has ended (the SDK marks a span before `onEnd`). */
+export const hasOperationEnded = (item: Span | ObservedRequest): boolean =>
+  'isObservedRequest' in item ? item.hasEnded : item.ended
 
 const isStepSpan = (attributes: Attributes) => typeof attributes['keel.flow.step'] === 'string'

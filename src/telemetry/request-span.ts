@@ -7,6 +7,7 @@ import {
   SpanKind,
   type SpanOptions,
   SpanStatusCode,
+  TraceFlags,
   trace,
 } from '@opentelemetry/api'
 import type { SpanProcessor } from '@opentelemetry/sdk-trace-base'
@@ -47,6 +48,8 @@ export interface ObservedRequest {
   readonly durationMs: number
   /** Set by `end`: what the handler threw, if anything. */
   readonly error: unknown
+  /** True once `end` ran (before recorders hear of it). */
+  readonly hasEnded: boolean
 }
 
 /**
@@ -81,6 +84,9 @@ export const serverSpanOptions = (
   attributes: { 'http.request.method': method, 'url.path': path, 'user_agent.original': userAgent },
 })
 
+/** Read once: `performance.timeOrigin` is a getter that asks the runtime each time. */
+const timeOrigin = performance.timeOrigin
+
 /** The key `trace.setSpan` stores a span under (the API makes it with `Symbol.for`). */
 const spanKey = Symbol.for('OpenTelemetry Context Key SPAN')
 const canHoldSpanInline = (() => {
@@ -88,88 +94,72 @@ const canHoldSpanInline = (() => {
   return trace.getSpan(ROOT_CONTEXT.setValue(spanKey, probe)) === probe
 })()
 
-/**
- * The context a request runs in: its parent's values, plus its span and Keel's request context,
- * held in two fields rather than copied into a new map twice per request as `trace.setSpan` and
- * `setValue` would. Setting or deleting a value (rare, by user code) makes an ordinary context.
- */
-class RequestRunContext implements Context {
-  readonly #parent: Context
-  readonly #span: Span
-  readonly #request: RequestContext | undefined
-
-  constructor(parent: Context, span: Span, request: RequestContext | undefined) {
-    this.#parent = parent
-    this.#span = span
-    this.#request = request
-  }
-
-  getValue(key: symbol): unknown {
-    if (key === spanKey) return this.#span
-    if (key === requestContextKey && this.#request !== undefined) return this.#request
-    return this.#parent.getValue(key)
-  }
-
-  setValue(key: symbol, value: unknown): Context {
-    return this.#ordinary().setValue(key, value)
-  }
-
-  deleteValue(key: symbol): Context {
-    return this.#ordinary().deleteValue(key)
-  }
-
-  #ordinary(): Context {
-    const withSpan = trace.setSpan(this.#parent, this.#span)
-    return this.#request === undefined ? withSpan : withSpan.setValue(requestContextKey, this.#request)
-  }
-}
-
-const runContext = (parent: Context, span: Span, request?: RequestContext): Context => {
-  if (canHoldSpanInline) return new RequestRunContext(parent, span, request)
+/** The context `trace.setSpan` and `setValue` make: the fallback where a span cannot be held inline. */
+const ordinaryContext = (parent: Context, span: Span, request: RequestContext | undefined): Context => {
   const withSpan = trace.setSpan(parent, span)
-  return request ? withSpan.setValue(requestContextKey, request) : withSpan
+  return request === undefined ? withSpan : withSpan.setValue(requestContextKey, request)
 }
 
 /**
- * A request's span, and the request as {@link RequestRecorder}s see it. One object per request
- * with its methods on the prototype: no closures made per request.
+ * A request's span, the request as {@link RequestRecorder}s see it, and the context its handler
+ * runs in: one object per request, methods on the prototype, no closures. As a context it holds
+ * its parent's values plus its span and Keel's request context, rather than copying them into a
+ * new map twice as `trace.setSpan` and `setValue` would; setting or deleting a value (rare, by
+ * user code) makes an ordinary context.
+ *
+ * A request no span is recorded for (`span` not given: the inspector did not admit it, export
+ * off) gets its non-recording span only when something asks for it (`span`,
+ * `trace.getActiveSpan()`, a child span): most never do, and it costs two objects.
  */
-export class RequestSpan implements ServerSpan, ObservedRequest {
+export class RequestSpan implements ServerSpan, ObservedRequest, Context {
   readonly isObservedRequest = true
-  readonly context: Context
-  readonly traceId: string
-  readonly spanId: string
   readonly isRecorded: boolean
-  readonly startMs: number
   route: string | undefined = undefined
   status = 0
   durationMs = 0
   error: unknown = undefined
-  readonly userAgent: string | undefined
+  hasEnded = false
+  #span: Span | undefined
+  #request: RequestContext | undefined = undefined
   readonly #startedAt: number
   readonly #parent: Context
   readonly #recorders: readonly RequestRecorder[]
 
   constructor(
-    readonly span: Span,
+    span: Span | undefined,
+    readonly traceId: string,
+    readonly spanId: string,
     parent: Context,
     readonly method: string,
     readonly path: string,
     readonly spanName: string,
-    userAgent: string | undefined,
+    readonly userAgent: string | undefined,
     recorders: readonly RequestRecorder[],
   ) {
-    const spanContext = span.spanContext()
-    this.traceId = spanContext.traceId
-    this.spanId = spanContext.spanId
-    this.context = runContext(parent, span)
-    this.isRecorded = span.isRecording()
+    this.#span = span
+    this.isRecorded = span?.isRecording() === true
     this.#parent = parent
     this.#recorders = recorders
-    this.userAgent = userAgent
     // The clock is read only for recorders: plain export pays nothing here.
     this.#startedAt = recorders.length > 0 ? performance.now() : 0
-    this.startMs = recorders.length > 0 ? performance.timeOrigin + this.#startedAt : 0
+  }
+
+  get startMs(): number {
+    return this.#startedAt === 0 ? 0 : timeOrigin + this.#startedAt
+  }
+
+  get span(): Span {
+    this.#span ??= trace.wrapSpanContext({
+      traceId: this.traceId,
+      spanId: this.spanId,
+      traceFlags: TraceFlags.NONE,
+    })
+    return this.#span
+  }
+
+  /** The context to run the request in (with Keel's request context once {@link run} gave it one). */
+  get context(): Context {
+    return canHoldSpanInline ? this : ordinaryContext(this.#parent, this.span, this.#request)
   }
 
   get remoteParentSpanId(): string | undefined {
@@ -178,29 +168,52 @@ export class RequestSpan implements ServerSpan, ObservedRequest {
   }
 
   run<A extends unknown[], T>(fn: (...args: A) => T, request?: RequestContext, ...args: A): T {
-    const active = request ? runContext(this.#parent, this.span, request) : this.context
+    let active: Context = this
+    if (!canHoldSpanInline) active = ordinaryContext(this.#parent, this.span, request)
+    else if (request !== undefined && request !== this.#request) {
+      // A second run with another request context (not done by Keel) must not change the first's.
+      if (this.#request === undefined) this.#request = request
+      else active = ordinaryContext(this.#parent, this.span, request)
+    }
     return context.with(active, fn, undefined, ...args)
   }
 
   end(status: number, route: string | undefined, error?: unknown): void {
-    const span = this.span
-    if (this.isRecorded) {
-      if (route) {
-        span.updateName(`${this.spanName} ${route}`)
-        span.setAttribute('http.route', route)
+    const span = this.#span
+    if (span !== undefined) {
+      if (this.isRecorded) {
+        if (route) {
+          span.updateName(`${this.spanName} ${route}`)
+          span.setAttribute('http.route', route)
+        }
+        span.setAttribute('http.response.status_code', status)
+        if (status >= 500) {
+          span.setStatus({ code: SpanStatusCode.ERROR })
+          if (error instanceof Error) span.recordException(error)
+        }
       }
-      span.setAttribute('http.response.status_code', status)
-      if (status >= 500) {
-        span.setStatus({ code: SpanStatusCode.ERROR })
-        if (error instanceof Error) span.recordException(error)
-      }
+      span.end()
     }
-    span.end()
+    this.hasEnded = true
     if (this.#recorders.length === 0) return
     this.route = route
     this.status = status
     this.error = error
     this.durationMs = performance.now() - this.#startedAt
     for (const recorder of this.#recorders) recorder.requestEnded(this)
+  }
+
+  getValue(key: symbol): unknown {
+    if (key === spanKey) return this.span
+    if (key === requestContextKey && this.#request !== undefined) return this.#request
+    return this.#parent.getValue(key)
+  }
+
+  setValue(key: symbol, value: unknown): Context {
+    return ordinaryContext(this.#parent, this.span, this.#request).setValue(key, value)
+  }
+
+  deleteValue(key: symbol): Context {
+    return ordinaryContext(this.#parent, this.span, this.#request).deleteValue(key)
   }
 }

@@ -26,12 +26,19 @@ export function parseTraceparent(
  * traceparent flags stay unset (no W3C "random" claim). The counter starts at 1: an all-zero id is
  * invalid.
  */
-export const localTraceIds = (() => {
-  const prefix = randomBytes(8).toString('hex')
-  let counter = 0
-  return function draw(): { traceId: string; spanId: string } {
-    counter = counter === Number.MAX_SAFE_INTEGER ? 1 : counter + 1
-    const spanId = counter.toString(16).padStart(16, '0')
-    return { traceId: prefix + spanId, spanId }
-  }
-})()
+const localPrefix = randomBytes(8).toString('hex')
+let localCounter = 0
+
+/** A span id of {@link localTraceIds} alone; its trace id is {@link localTraceIdOf} it. */
+export function localSpanId(): string {
+  localCounter = localCounter === Number.MAX_SAFE_INTEGER ? 1 : localCounter + 1
+  return localCounter.toString(16).padStart(16, '0')
+}
+
+/** The trace id {@link localTraceIds} pairs with a {@link localSpanId}. */
+export const localTraceIdOf = (spanId: string): string => localPrefix + spanId
+
+export function localTraceIds(): { traceId: string; spanId: string } {
+  const spanId = localSpanId()
+  return { traceId: localPrefix + spanId, spanId }
+}

@@ -6,7 +6,6 @@ import {
   ROOT_CONTEXT,
   type Span,
   type TextMapGetter,
-  TraceFlags,
   type Tracer,
   trace,
 } from '@opentelemetry/api'
@@ -20,7 +19,7 @@ import {
   requestContextOfActive,
   serverSpanOptions,
 } from './request-span.ts'
-import { localTraceIds } from './trace-context.ts'
+import { localSpanId, localTraceIdOf } from './trace-context.ts'
 import { acquireGlobals, releaseGlobals } from './tracing-globals.ts'
 
 export { unkeptSpanAttribute } from './in-process-sampler.ts'
@@ -165,6 +164,8 @@ export async function createTracing(options: TracingOptions): Promise<Tracing> {
     acquireGlobals('propagation', () => propagation.setGlobalPropagator(new W3CTraceContextPropagator()))
   }
   const tracer = provider.getTracer('keel', options.serviceVersion)
+  // With export off no request has a caller (no traceparent is honoured): the recorders decide.
+  const decidesAlone = recorders.length > 0 && !exporting
   let isShutDown = false
 
   return {
@@ -172,28 +173,51 @@ export async function createTracing(options: TracingOptions): Promise<Tracing> {
     exporting,
     tracer,
     startServerSpan(method, path, headers, spanName = method) {
-      // Export off: this app registered no propagator and honours no caller's traceparent.
-      const parent = exporting ? propagation.extract(ROOT_CONTEXT, headers, headerGetter) : ROOT_CONTEXT
       const userAgent = headers['user-agent']
       let span: Span
-      if (recorders.length > 0 && !exporting && trace.getSpanContext(parent) === undefined) {
-        // Export off and no caller: the head decision is the recorders' alone, taken here so a
-        // request they do not want costs two ids rather than the SDK's span machinery.
-        if (admitted(recorders)) {
-          isAdmitted = true
-          try {
-            span = tracer.startSpan(spanName, serverSpanOptions(method, path, userAgent), parent)
-          } finally {
-            isAdmitted = false
-          }
-        } else {
-          const { traceId, spanId } = localTraceIds()
-          span = trace.wrapSpanContext({ traceId, spanId, traceFlags: TraceFlags.NONE })
+      let parent = ROOT_CONTEXT
+      if (decidesAlone) {
+        // Export off: the head decision is the recorders' alone, taken here so a request they
+        // do not want costs a counter id rather than the SDK's span machinery.
+        if (!admitted(recorders)) {
+          const spanId = localSpanId()
+          const request = new RequestSpan(
+            undefined,
+            localTraceIdOf(spanId),
+            spanId,
+            parent,
+            method,
+            path,
+            spanName,
+            userAgent,
+            recorders,
+          )
+          for (const recorder of recorders) recorder.requestStarted(request)
+          return request
+        }
+        isAdmitted = true
+        try {
+          span = tracer.startSpan(spanName, serverSpanOptions(method, path, userAgent), parent)
+        } finally {
+          isAdmitted = false
         }
       } else {
+        // Export off: this app registered no propagator and honours no caller's traceparent.
+        if (exporting) parent = propagation.extract(ROOT_CONTEXT, headers, headerGetter)
         span = tracer.startSpan(spanName, serverSpanOptions(method, path, userAgent), parent)
       }
-      const request = new RequestSpan(span, parent, method, path, spanName, userAgent, recorders)
+      const { traceId, spanId } = span.spanContext()
+      const request = new RequestSpan(
+        span,
+        traceId,
+        spanId,
+        parent,
+        method,
+        path,
+        spanName,
+        userAgent,
+        recorders,
+      )
       for (const recorder of recorders) recorder.requestStarted(request)
       return request
     },

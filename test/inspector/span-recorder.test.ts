@@ -1,6 +1,7 @@
-import { SpanKind, SpanStatusCode, trace } from '@opentelemetry/api'
+import { context, createContextKey, SpanKind, SpanStatusCode, trace } from '@opentelemetry/api'
 import { AlwaysOnSampler, BasicTracerProvider, type SpanProcessor } from '@opentelemetry/sdk-trace-base'
 import {
+  hasOperationEnded,
   InFlight,
   runningOperationOf,
   SpanRecorder,
@@ -8,6 +9,7 @@ import {
   TraceStore,
   WindowSet,
 } from 'keel/inspector'
+import { currentContext } from 'keel/log'
 import { createTracing } from 'keel/telemetry'
 import { afterEach, describe, expect, it } from 'vitest'
 
@@ -23,7 +25,7 @@ function recorderAt(clock: { now: number }, maxTracesPerSecond: number) {
     routes,
     steps: new WindowSet(windows),
     flows: new WindowSet(windows),
-    inFlight: new InFlight(runningOperationOf),
+    inFlight: new InFlight(runningOperationOf, hasOperationEnded),
     onTrace: (trace) => announced.push(trace),
     maxTracesPerSecond,
     now: () => clock.now,
@@ -68,7 +70,7 @@ describe('SpanRecorder', () => {
   })
 
   it('tracks a running request for stalls from span start to end', () => {
-    const inFlight = new InFlight(runningOperationOf)
+    const inFlight = new InFlight(runningOperationOf, hasOperationEnded)
     const windows = { bucketMs: 1000, buckets: 60, maxSeries: 100, describe: describeSeries }
     const recorder = new SpanRecorder({
       store: new TraceStore({ maxSpans: 100, maxBytes: 1e9, maxSpansPerTrace: 100 }),
@@ -114,7 +116,7 @@ describe('SpanRecorder observing requests through tracing (head decisions, expor
     const store = new TraceStore({ maxSpans: 1000, maxBytes: 1e9, maxSpansPerTrace: 100 })
     const routes = new WindowSet(windows)
     const steps = new WindowSet(windows)
-    const inFlight = new InFlight(runningOperationOf)
+    const inFlight = new InFlight(runningOperationOf, hasOperationEnded)
     const announced: StoredTrace[] = []
     const recorder = new SpanRecorder({
       store,
@@ -241,6 +243,40 @@ describe('SpanRecorder observing requests through tracing (head decisions, expor
     expect(inFlight.size).toBe(0)
   })
 
+  it('runs a request it did not admit with its ids as the active span and its request context for logs', async () => {
+    const { tracing, start } = await observed(1)
+    shutdown = () => tracing.shutdown()
+    start().end(200, '/r/:id')
+    const request = start()
+    const key = createContextKey('test.value')
+    const seen = request.run(
+      (n: number) => {
+        const withValue = context.active().setValue(key, n)
+        return {
+          active: trace.getActiveSpan(),
+          log: currentContext(),
+          spanOfDerived: trace.getSpan(withValue),
+          value: withValue.getValue(key),
+        }
+      },
+      { requestId: 'req-7', traceId: request.traceId, spanId: request.spanId },
+      7,
+    )
+    expect(seen.active).toBe(request.span)
+    expect(seen.active!.isRecording()).toBe(false)
+    expect(seen.active!.spanContext()).toMatchObject({
+      traceId: request.traceId,
+      spanId: request.spanId,
+      traceFlags: 0,
+    })
+    expect(seen.log).toEqual({ requestId: 'req-7', traceId: request.traceId, spanId: request.spanId })
+    // A context derived from the request's keeps its span.
+    expect(seen.spanOfDerived).toBe(request.span)
+    expect(seen.value).toBe(7)
+    expect(trace.getActiveSpan()).toBeUndefined()
+    request.end(200, '/r/:id')
+  })
+
   it('tracks a request it did not admit for stalls from start to end', async () => {
     const { tracing, inFlight, start } = await observed(1)
     shutdown = () => tracing.shutdown()
@@ -269,7 +305,7 @@ describe('SpanRecorder observing requests through tracing (head decisions, expor
       routes,
       steps: new WindowSet(windows),
       flows: new WindowSet(windows),
-      inFlight: new InFlight(runningOperationOf),
+      inFlight: new InFlight(runningOperationOf, hasOperationEnded),
       onTrace: () => {},
       maxTracesPerSecond: 1,
     })

@@ -236,18 +236,22 @@ export function operationOf(sql: string): DbOperation {
   }
   // The four keywords are all six letters long; the seventh character must end the word.
   if (isWordChar(sql.charCodeAt(i + 6))) return 'other'
-  switch (sql.slice(i, i + 6).toLowerCase()) {
-    case 'select':
-      return 'select'
-    case 'insert':
-      return 'insert'
-    case 'update':
-      return 'update'
-    case 'delete':
-      return 'delete'
-    default:
-      return 'other'
+  // Compared in place, case-insensitively, rather than through slice().toLowerCase(): this runs
+  // for every statement and then allocates nothing.
+  for (const operation of keywords) {
+    if (isKeywordAt(sql, i, operation)) return operation
   }
+  return 'other'
+}
+
+const keywords = ['select', 'insert', 'update', 'delete'] as const
+
+/** Whether `sql` holds the lower-case ASCII `word` at `i`, in any case (`| 32` lower-cases A-Z only onto a-z). */
+function isKeywordAt(sql: string, i: number, word: string): boolean {
+  for (let k = 0; k < word.length; k++) {
+    if ((sql.charCodeAt(i + k) | 32) !== word.charCodeAt(k)) return false
+  }
+  return true
 }
 
 /** Letters, digits, `_` and `$` continue an identifier; NaN (past the end) does not. */

@@ -72,8 +72,10 @@ export async function openPostgresDb(options: PostgresDbOptions): Promise<Db> {
   type Runner = Pick<typeof sql, 'unsafe'>
   // Statements with parameters are prepared once per connection and reused (the server parses
   // and plans them once); without parameters they go as simple queries, as postgres.js sends them.
-  const prepared = (args: unknown[]) =>
-    args.length > 0 && options.prepare !== false ? { prepare: true } : {}
+  // One options object for every call: postgres.js copies it into each query, never changes it.
+  const prepareOptions = options.prepare === false ? {} : { prepare: true }
+  const noOptions = {}
+  const prepared = (args: unknown[]) => (args.length > 0 ? prepareOptions : noOptions)
   // postgres.js queries are promises already: returned as they are, without an async wrapper
   // (a statement that throws at once, on a bad parameter, still rejects).
   const on = (target: Runner): Queryable => ({

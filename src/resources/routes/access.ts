@@ -37,7 +37,7 @@ export function scopeFor(
   }
   const tenant = resource.tenant && principal ? tenantOf(resource, principal) : undefined
   const actor = principal?.id
-  const base = { ...(tenant ? { tenant } : {}), ...(actor ? { actor } : {}) }
+  const base = tenant || actor ? { ...(tenant ? { tenant } : {}), ...(actor ? { actor } : {}) } : anyone
   if (auth.isPublic) return base
   const roles = principal!.roles
   if (auth.roles.some((role) => roles.includes(role))) return base
@@ -49,6 +49,9 @@ export function scopeFor(
     `${resource.name}: needs one of the roles ${auth.roles.map((r) => `"${r}"`).join(', ') || '(none)'}${auth.allowsOwner ? ' or ownership of the row' : ''}`,
   )
 }
+
+/** The scope of an anonymous request to a public endpoint of a resource without tenants. */
+const anyone: RowScope = Object.freeze({})
 
 function tenantOf(resource: ResourceDefinition, principal: Principal): { field: string; value: string } {
   const { field, claim } = resource.tenant!

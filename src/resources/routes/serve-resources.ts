@@ -5,13 +5,13 @@ import type { DatabaseModule } from '../../data/index.ts'
 import { HttpError } from '../../http/http-error.ts'
 import type { Guard, RequestContext } from '../../http/index.ts'
 import type { Logger } from '../../log/index.ts'
-import type { EndpointAuth, ResourceDefinition } from '../definition.ts'
+import type { EndpointAuth, ListEndpoint, ResourceDefinition } from '../definition.ts'
 import { resourceSchemas } from '../to-typebox.ts'
 import { type RowScope, scopeFor, signedIn } from './access.ts'
 import { appResponseCache, type ResponseCacheOptions } from './app-response-cache.ts'
 import { decodeCursor } from './cursor.ts'
 import { constraintProblem } from './database-errors.ts'
-import { withExactBigints } from './exact-bigint.ts'
+import { exactRows, withExactBigints } from './exact-bigint.ts'
 import { FailSoftCache, type ResourceAnswers } from './fail-soft-cache.ts'
 import {
   chosenRelations,
@@ -28,7 +28,7 @@ import {
   recordServed,
 } from './resource-change.ts'
 import type { ResponseCache } from './response-cache.ts'
-import { ResourceStatements } from './statements.ts'
+import { type ListRequest, ResourceStatements } from './statements.ts'
 
 /** Options of {@link serveResources}. */
 export interface ServeResourcesOptions {
@@ -192,6 +192,7 @@ function serveOne(
       ]),
     })
     const listText = list.cache ? serializer(page) : undefined
+    const declared = declaredNames(query)
     app.get(
       base,
       {
@@ -203,32 +204,27 @@ function serveOne(
         allowUnknown: { query: true },
         response: { 200: page },
       },
-      async (ctx) => {
+      // Not async, as `cached`: a throw here (an undeclared query key) is answered all the same.
+      (ctx) => {
         const scope = scopeFor(resource, list.auth, ctx.principal)
         const values = ctx.query as Record<string, unknown>
-        rejectUndeclared(values, query, 'query', resource.name)
-        return cached(ctx, scope, list.cache?.ttlSeconds, listText, async () => {
-          const { q, sort, limit, cursor, offset, include, ...filters } = values
-          const chosen = chosenRelations(include, relations, resource.name)
-          const request = {
-            filters,
-            limit: (limit as number | undefined) ?? list.pagination.defaultLimit,
-            ...(typeof q === 'string' ? { q } : {}),
-            ...(typeof sort === 'string' ? { sort } : {}),
-            ...(typeof cursor === 'string'
-              ? { cursor: statements.checkCursor(decodeCursor(cursor, (sort as string | undefined) ?? pk)) }
-              : {}),
-            ...(typeof offset === 'number' ? { offset } : {}),
-          }
+        rejectUndeclared(values, declared, 'query', resource.name)
+        // then() rather than an async function, as for get below.
+        return cached(ctx, scope, list.cache?.ttlSeconds, listText, () => {
+          const chosen = chosenRelations(values.include, relations, resource.name)
+          const request = listRequest(values, list.pagination.defaultLimit, statements, pk)
           const statement = statements.list(list, request, scope)
-          const rows = await db().query(statement.sql, statement.params)
-          const more = rows.length > request.limit
-          const found = (more ? rows.slice(0, request.limit) : rows).map(withExactBigints)
-          const items = chosen.length === 0 ? found : await includeRelated(db(), found, chosen, ctx.principal)
-          if (list.pagination.style === 'offset') {
-            return { items, nextOffset: more ? (request.offset ?? 0) + request.limit : null }
-          }
-          return { items, nextCursor: more ? statements.cursorAfter(items.at(-1)!, request.sort) : null }
+          return db()
+            .query(statement.sql, statement.params)
+            .then((rows) => {
+              const more = rows.length > request.limit
+              const found = exactRows(rows, request.limit)
+              return chosen.length === 0
+                ? pageOf(list, statements, request, found, more)
+                : includeRelated(db(), found, chosen, ctx.principal).then((items) =>
+                    pageOf(list, statements, request, items, more),
+                  )
+            })
         })
       },
     )
@@ -237,6 +233,7 @@ function serveOne(
   if (get) {
     const getText = get.cache ? serializer(row) : undefined
     const query = Type.Object({ include: includeParameter(relations) }, { additionalProperties: false })
+    const declared = declaredNames(query)
     app.get(
       item,
       {
@@ -254,16 +251,22 @@ function serveOne(
         const id = (ctx.params as Record<string, unknown>)[pk]
         // The query is parsed only where it can mean something: get is the hot path.
         const values = relations.length === 0 ? {} : (ctx.query as Record<string, unknown>)
-        if (relations.length > 0) rejectUndeclared(values, query, 'query', resource.name)
+        if (relations.length > 0) rejectUndeclared(values, declared, 'query', resource.name)
         const chosen = chosenRelations(values.include, relations, resource.name)
-        return cached(ctx, scope, get.cache?.ttlSeconds, getText, async () => {
+        // then() rather than an async function: no promise of its own nor one per await, each of
+        // which the request context's AsyncLocalStorage hook would also pay for.
+        return cached(ctx, scope, get.cache?.ttlSeconds, getText, () => {
           const statement = statements.get(id, scope)
-          const [found] = await db().query(statement.sql, statement.params)
-          if (!found) throw notFound(id)
-          const answer = withExactBigints(found)
-          return chosen.length === 0
-            ? answer
-            : (await includeRelated(db(), [answer], chosen, ctx.principal))[0]
+          return db()
+            .query(statement.sql, statement.params)
+            .then((rows) => {
+              const found = rows[0]
+              if (!found) throw notFound(id)
+              const answer = withExactBigints(found)
+              return chosen.length === 0
+                ? answer
+                : includeRelated(db(), [answer], chosen, ctx.principal).then((rows) => rows[0])
+            })
         })
       },
     )
@@ -271,6 +274,7 @@ function serveOne(
 
   if (create) {
     const body = schemas.create!
+    const declared = declaredNames(body)
     app.post(
       base,
       {
@@ -292,7 +296,7 @@ function serveOne(
           )
         }
         const values = ctx.body as Record<string, unknown>
-        rejectUndeclared(values, body, 'body', resource.name)
+        rejectUndeclared(values, declared, 'body', resource.name)
         const row = await write(ctx.log, statements.insert(values, scope), scope, { type: 'created' })
         ctx.status = 201
         ctx.res.setHeader('location', `${base}/${encodeURIComponent(String(row![pk]))}`)
@@ -303,6 +307,7 @@ function serveOne(
 
   if (update) {
     const body = schemas.update!
+    const declared = declaredNames(body)
     app.patch(
       item,
       {
@@ -318,7 +323,7 @@ function serveOne(
       async (ctx) => {
         const scope = scopeFor(resource, update.auth, ctx.principal)
         const values = ctx.body as Record<string, unknown>
-        rejectUndeclared(values, body, 'body', resource.name)
+        rejectUndeclared(values, declared, 'body', resource.name)
         const id = (ctx.params as Record<string, unknown>)[pk]
         const row = await write(ctx.log, statements.update(id, values, scope), scope, {
           type: 'updated',
@@ -370,21 +375,67 @@ function open(schema: TObject): TObject {
   return rest as TObject
 }
 
+/** The list query parameters that are not filters. */
+const listOptions = new Set(['q', 'sort', 'limit', 'cursor', 'offset', 'include'])
+
+/**
+ * A list request from the validated query: the paging and search options by name, every other
+ * (declared) value a filter. Built by assignment rather than rest and spread syntax, which copy
+ * through several temporary objects per request.
+ */
+function listRequest(
+  values: Record<string, unknown>,
+  defaultLimit: number,
+  statements: ResourceStatements,
+  pk: string,
+): ListRequest {
+  const filters: Record<string, unknown> = {}
+  for (const name in values) if (!listOptions.has(name)) filters[name] = values[name]
+  const { q, sort, limit, cursor, offset } = values
+  const request: { -readonly [K in keyof ListRequest]: ListRequest[K] } = {
+    filters,
+    limit: (limit as number | undefined) ?? defaultLimit,
+  }
+  if (typeof q === 'string') request.q = q
+  if (typeof sort === 'string') request.sort = sort
+  if (typeof cursor === 'string') {
+    request.cursor = statements.checkCursor(decodeCursor(cursor, (sort as string | undefined) ?? pk))
+  }
+  if (typeof offset === 'number') request.offset = offset
+  return request
+}
+
+/** A page of `items`, and where the next one starts when `more` rows follow. */
+function pageOf(
+  endpoint: ListEndpoint,
+  statements: ResourceStatements,
+  request: ListRequest,
+  items: Record<string, unknown>[],
+  more: boolean,
+): object {
+  if (endpoint.pagination.style === 'offset') {
+    return { items, nextOffset: more ? (request.offset ?? 0) + request.limit : null }
+  }
+  return { items, nextCursor: more ? statements.cursorAfter(items[items.length - 1]!, request.sort) : null }
+}
+
+/** The names a schema declares, once per route rather than per request. */
+const declaredNames = (schema: TObject): ReadonlySet<string> => new Set(Object.keys(schema.properties))
+
 /** 422 naming every query parameter or body field the resource does not declare. */
 function rejectUndeclared(
   values: Record<string, unknown>,
-  schema: TObject,
+  declared: ReadonlySet<string>,
   part: 'query' | 'body',
   resource: string,
 ): void {
-  const declared = Object.keys(schema.properties)
-  const unknown = Object.keys(values).filter((name) => !declared.includes(name))
+  const unknown = Object.keys(values).filter((name) => !declared.has(name))
   if (unknown.length === 0) return
   const what = part === 'query' ? 'query parameter' : 'field'
   throw new HttpError(
     422,
     'KEEL_UNPROCESSABLE',
-    `${resource}: ${unknown.map((n) => `"${n}"`).join(', ')} ${unknown.length === 1 ? 'is not a declared' : 'are not declared'} ${what}${unknown.length === 1 ? '' : 's'}; declared: ${declared.join(', ') || '(none)'}`,
+    `${resource}: ${unknown.map((n) => `"${n}"`).join(', ')} ${unknown.length === 1 ? 'is not a declared' : 'are not declared'} ${what}${unknown.length === 1 ? '' : 's'}; declared: ${[...declared].join(', ') || '(none)'}`,
     { errors: unknown.map((name) => ({ pointer: `/${part}/${name}`, message: `undeclared ${what}` })) },
   )
 }

@@ -32,44 +32,60 @@ export class ResourceStatements {
   readonly #resource: ResourceDefinition
   readonly #columns: string
   readonly #pk: string
+  readonly #table: string
+  /** Fields by name, and their quoted identifiers: read per request, so looked up rather than rebuilt. */
+  readonly #fields: ReadonlyMap<string, FieldDefinition>
+  readonly #quoted: ReadonlyMap<string, string>
+  /** `select` by primary key, by scope shape (bit 1: tenant, bit 2: owner): the text never varies otherwise. */
+  readonly #getText: readonly string[]
   readonly #cursorChecks = new Map<string, TypeCheck<TSchema>>()
 
   constructor(resource: ResourceDefinition) {
     this.#resource = resource
     this.#pk = q(resource.primaryKey)
+    this.#table = q(resource.name)
+    this.#fields = new Map(resource.fields.map((f) => [f.name, f]))
+    this.#quoted = new Map(resource.fields.map((f) => [f.name, q(f.name)]))
     // Dates go out as their text (YYYY-MM-DD): a Date object would shift with the time zone.
     this.#columns = resource.fields
       .filter((f) => !f.sensitive)
       .map((f) => (f.type === 'date' ? `${q(f.name)}::text as ${q(f.name)}` : q(f.name)))
       .join(', ')
+    this.#getText = [0, 1, 2, 3].map((shape) => {
+      const where = [`${this.#pk} = $1`, ...this.#scopeConditions(shapeScope(resource, shape), [null])]
+      return `select ${this.#columns} from ${this.#table}${clause(where)}`
+    })
   }
 
   /** A page of rows, one more than `limit` so the caller knows whether another page follows. */
   list(endpoint: ListEndpoint, request: ListRequest, scope: RowScope): Statement {
     const params: unknown[] = []
     const where = this.#scopeConditions(scope, params)
-    for (const [name, value] of Object.entries(request.filters)) {
-      where.push(`${q(name)} = ${this.#param(findField(this.#resource, name)!, value, params)}`)
+    for (const name in request.filters) {
+      const value = request.filters[name]
+      where.push(`${this.#q(name)} = ${this.#param(this.#field(name), value, params)}`)
     }
     if (request.q !== undefined && endpoint.search.length > 0) {
       params.push(`%${request.q.replace(/[\\%_]/g, (c) => `\\${c}`)}%`)
-      where.push(`(${endpoint.search.map((name) => `${q(name)} ilike $${params.length}`).join(' or ')})`)
+      where.push(
+        `(${endpoint.search.map((name) => `${this.#q(name)} ilike $${params.length}`).join(' or ')})`,
+      )
     }
     const [column, descending] = sortOf(request.sort, this.#resource.primaryKey)
     if (request.cursor) where.push(this.#after(column, descending, request.cursor, params))
     // A cursor needs the sort value at full precision: timestamptz keeps microseconds, a Date keeps
     // milliseconds, and a rounded cursor would repeat or skip rows at a page boundary.
     const precise =
-      findField(this.#resource, column)?.type === 'timestamp'
-        ? `, to_char(${q(column)} at time zone 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"') as "${cursorValue}"`
+      this.#fields.get(column)?.type === 'timestamp'
+        ? `, to_char(${this.#q(column)} at time zone 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"') as "${cursorValue}"`
         : ''
     const direction = descending ? 'desc' : 'asc'
     const order =
       column === this.#resource.primaryKey
         ? `${this.#pk} ${direction}`
-        : `${q(column)} ${direction} nulls last, ${this.#pk} ${direction}`
+        : `${this.#q(column)} ${direction} nulls last, ${this.#pk} ${direction}`
     params.push(request.limit + 1)
-    let sql = `select ${this.#columns}${precise} from ${q(this.#resource.name)}${clause(where)} order by ${order} limit $${params.length}`
+    let sql = `select ${this.#columns}${precise} from ${this.#table}${clause(where)} order by ${order} limit $${params.length}`
     if (request.offset) {
       params.push(request.offset)
       sql += ` offset $${params.length}`
@@ -96,7 +112,7 @@ export class ResourceStatements {
     const check = (name: string, nullable: boolean) => {
       let compiled = this.#cursorChecks.get(`${name}:${nullable}`)
       if (!compiled) {
-        const schema = valueSchema(findField(this.#resource, name)!)
+        const schema = valueSchema(this.#field(name))
         compiled = TypeCompiler.Compile(nullable ? Type.Union([schema, Type.Null()]) : schema)
         this.#cursorChecks.set(`${name}:${nullable}`, compiled)
       }
@@ -114,9 +130,21 @@ export class ResourceStatements {
   }
 
   get(id: unknown, scope: RowScope): Statement {
+    const { tenant, owner } = scope
+    if (
+      (tenant && tenant.field !== this.#resource.tenant?.field) ||
+      (owner && owner.field !== this.#resource.owner)
+    ) {
+      // Not a scope scopeFor makes for this resource: built as given, never from the prepared texts.
+      const params: unknown[] = [id]
+      const where = [`${this.#pk} = $1`, ...this.#scopeConditions(scope, params)]
+      return { sql: `select ${this.#columns} from ${this.#table}${clause(where)}`, params }
+    }
+    // The scope's values in the order #scopeConditions numbers them: tenant, then owner.
     const params: unknown[] = [id]
-    const where = [`${this.#pk} = $1`, ...this.#scopeConditions(scope, params)]
-    return { sql: `select ${this.#columns} from ${q(this.#resource.name)}${clause(where)}`, params }
+    if (tenant) params.push(tenant.value)
+    if (owner) params.push(owner.value)
+    return { sql: this.#getText[(tenant ? 1 : 0) | (owner ? 2 : 0)]!, params }
   }
 
   /** The rows in scope whose primary key is one of `ids` (related rows for `?include=`). */
@@ -184,15 +212,25 @@ export class ResourceStatements {
 
   /** Rows after a cursor position, null sort values last, the primary key breaking ties. */
   #after(column: string, descending: boolean, position: CursorPosition, params: unknown[]): string {
-    const field = findField(this.#resource, column)!
-    const pk = findField(this.#resource, this.#resource.primaryKey)!
+    const field = this.#field(column)
+    const pk = this.#field(this.#resource.primaryKey)
     const key = this.#param(pk, position.key, params)
     const beyond = descending ? '<' : '>'
     if (column === this.#resource.primaryKey) return `${this.#pk} ${beyond} ${key}`
-    const col = q(column)
+    const col = this.#q(column)
     if (position.value === null) return `(${col} is null and ${this.#pk} ${beyond} ${key})`
     const value = this.#param(field, position.value, params)
     return `(${col} ${beyond} ${value} or (${col} = ${value} and ${this.#pk} ${beyond} ${key}) or ${col} is null)`
+  }
+
+  /** A declared field (names reaching here were validated against the definition). */
+  #field(name: string): FieldDefinition {
+    return this.#fields.get(name)!
+  }
+
+  /** A declared field's quoted identifier. */
+  #q(name: string): string {
+    return this.#quoted.get(name) ?? q(name)
   }
 
   /** A placeholder for a field's value; json goes wrapped, since postgres.js would send a bare array as a Postgres array. */
@@ -210,6 +248,14 @@ export class ResourceStatements {
 const cursorValue = 'keel_cursor_value'
 
 const clause = (where: readonly string[]) => (where.length === 0 ? '' : ` where ${where.join(' and ')}`)
+
+/** A scope of the given shape (bit 1: tenant, bit 2: owner), its values left out: for building texts. */
+function shapeScope(resource: ResourceDefinition, shape: number): RowScope {
+  return {
+    ...(shape & 1 && resource.tenant ? { tenant: { field: resource.tenant.field, value: '' } } : {}),
+    ...(shape & 2 && resource.owner ? { owner: { field: resource.owner, value: '' } } : {}),
+  }
+}
 
 /** The sort column and direction; the primary key, ascending, without a sort. */
 function sortOf(sort: string | undefined, primaryKey: string): [string, boolean] {

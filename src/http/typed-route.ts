@@ -96,20 +96,25 @@ function compileSerializers(response: RouteOptions['response']): Serializers | u
 }
 
 function serializeWith(serializers: Serializers, ctx: RequestContext, result: unknown): unknown {
-  const send = (body: unknown) => {
-    if (body === undefined || body === null || typeof body !== 'object' || Buffer.isBuffer(body)) return body
-    const serialize = serializers.get(ctx.status)
-    if (!serialize) {
-      // Fail closed: without a schema for this status nothing says which fields may leave.
-      throw new KeelError(
-        'KEEL_INTERNAL',
-        `${ctx.method} ${ctx.route} answered ${ctx.status}, a status its response schemas do not declare (declared: ${[...serializers.keys()].join(', ')})`,
-      )
-    }
-    ctx.header('content-type', 'application/json; charset=utf-8')
-    return serialize(body)
+  // An inline arrow, not a named closure: under esbuild's keepNames (tsx, keel build) every named
+  // closure made per request also costs a defineProperty call.
+  return result instanceof Promise
+    ? result.then((body) => serialized(serializers, ctx, body))
+    : serialized(serializers, ctx, result)
+}
+
+function serialized(serializers: Serializers, ctx: RequestContext, body: unknown): unknown {
+  if (body === undefined || body === null || typeof body !== 'object' || Buffer.isBuffer(body)) return body
+  const serialize = serializers.get(ctx.status)
+  if (!serialize) {
+    // Fail closed: without a schema for this status nothing says which fields may leave.
+    throw new KeelError(
+      'KEEL_INTERNAL',
+      `${ctx.method} ${ctx.route} answered ${ctx.status}, a status its response schemas do not declare (declared: ${[...serializers.keys()].join(', ')})`,
+    )
   }
-  return result instanceof Promise ? result.then(send) : send(result)
+  ctx.header('content-type', 'application/json; charset=utf-8')
+  return serialize(body)
 }
 
 export type { RouteDefinition }

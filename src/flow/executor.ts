@@ -1,4 +1,12 @@
-import { context as otelContext, type Span, SpanStatusCode, type Tracer, trace } from '@opentelemetry/api'
+import {
+  type Link,
+  type Context as OtelContext,
+  context as otelContext,
+  type Span,
+  SpanStatusCode,
+  type Tracer,
+  trace,
+} from '@opentelemetry/api'
 import { isKeelError, KeelError } from '../errors/index.ts'
 import type { Logger } from '../log/index.ts'
 import {
@@ -57,6 +65,10 @@ export interface ExecutionOptions {
   readonly fault?: Fault
   readonly metrics?: FlowMetrics
   readonly tracer?: Tracer
+  /** The context the `flow` span starts in; default: the active one (the caller's span). */
+  readonly spanParent?: OtelContext
+  /** Links of the `flow` span: a later execution's link to the trace that submitted the run. */
+  readonly spanLinks?: Link[]
   readonly onEvent?: (event: string, payload: unknown) => void
   readonly intercept?: StepInterceptor
   /** Checked before each new step: true parks the run (the worker is draining). */
@@ -108,9 +120,14 @@ export class Execution {
   constructor(options: ExecutionOptions) {
     this.#o = options
     this.#direct = options.tracer === undefined && options.intercept === undefined
-    this.#span = options.tracer?.startSpan(`flow ${options.flow.name}`, {
-      attributes: { 'keel.flow': options.flow.name, 'keel.flow.run_id': options.runId },
-    })
+    this.#span = options.tracer?.startSpan(
+      `flow ${options.flow.name}`,
+      {
+        attributes: { 'keel.flow': options.flow.name, 'keel.flow.run_id': options.runId },
+        ...(options.spanLinks ? { links: options.spanLinks } : {}),
+      },
+      options.spanParent,
+    )
   }
 
   async run(input: unknown): Promise<ExecutionResult> {

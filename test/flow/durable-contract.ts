@@ -1,9 +1,20 @@
+import { context, type SpanContext, TraceFlags, type Tracer, trace } from '@opentelemetry/api'
+import { AsyncLocalStorageContextManager } from '@opentelemetry/context-async-hooks'
+import { hrTimeToMilliseconds } from '@opentelemetry/core'
+import {
+  BasicTracerProvider,
+  InMemorySpanExporter,
+  type ReadableSpan,
+  SamplingDecision,
+  SimpleSpanProcessor,
+} from '@opentelemetry/sdk-trace-base'
 import { type TSchema, Type } from '@sinclair/typebox'
 import type { Db } from 'keel/data'
 import { isKeelError, type KeelError } from 'keel/errors'
 import {
   Bus,
   busKey,
+  type Flow,
   FlowRunner,
   type FlowRunnerOptions,
   flow,
@@ -12,6 +23,7 @@ import {
   type StepContext,
   step,
 } from 'keel/flow'
+import { currentContext, type RequestContext, runWithContext } from 'keel/log'
 import { pino } from 'pino'
 import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest'
 import { LogCapture } from '../support/log-capture.ts'
@@ -1261,6 +1273,220 @@ export function describeDurableRunner(name: string, openDb: () => Promise<Db>): 
         const timeline = await events(runId)
         expect(timeline.map((e) => e.seq)).toEqual(timeline.map((_, i) => i + 1))
         expect(timeline.filter((e) => e.type === 'step.completed').map((e) => e.step)).toHaveLength(6)
+      })
+    })
+
+    describe('tracing', () => {
+      const exporter = new InMemorySpanExporter()
+      const provider = new BasicTracerProvider({ spanProcessors: [new SimpleSpanProcessor(exporter)] })
+      const tracer = provider.getTracer('durable-flow-test')
+      /** Unsampled spans, which an exporter never sees. */
+      const unsampled: ReadableSpan[] = []
+      /** Records every span unsampled, as the inspector does for traces it keeps but does not export. */
+      const recordingProvider = new BasicTracerProvider({
+        sampler: { shouldSample: () => ({ decision: SamplingDecision.RECORD }), toString: () => 'record' },
+        spanProcessors: [
+          {
+            onStart: () => {},
+            onEnd: (span) => void unsampled.push(span),
+            forceFlush: async () => {},
+            shutdown: async () => {},
+          },
+        ],
+      })
+      const recordingTracer = recordingProvider.getTracer('durable-flow-test')
+
+      beforeAll(() => {
+        context.setGlobalContextManager(new AsyncLocalStorageContextManager().enable())
+      })
+      afterEach(() => {
+        exporter.reset()
+        unsampled.length = 0
+      })
+      afterAll(async () => {
+        context.disable()
+        await Promise.all([provider.shutdown(), recordingProvider.shutdown()])
+      })
+
+      /** The finished spans of one run, by name. */
+      const spansOf = (runId: string, name: string) =>
+        [...exporter.getFinishedSpans(), ...unsampled].filter(
+          (s) => s.name === name && s.attributes['keel.flow.run_id'] === runId,
+        )
+
+      /** Submits inside an active span `request`, ended once the submit resolves, as a request would. */
+      async function submitInRequest<I>(
+        runner: FlowRunner,
+        f: Flow<I, unknown>,
+        input: I,
+        using: Tracer = tracer,
+      ): Promise<{ runId: string; request: SpanContext }> {
+        return using.startActiveSpan('request', async (span) => {
+          try {
+            const { runId } = await runner.submit(f, input)
+            return { runId, request: span.spanContext() }
+          } finally {
+            span.end()
+          }
+        })
+      }
+
+      const storedTraceParent = async (runId: string) =>
+        (
+          await db.query<{ trace_parent: string | null }>(
+            'select trace_parent from keel_flow_runs where id = $1',
+            [runId],
+          )
+        )[0]?.trace_parent
+
+      /** A flow whose one step waits at `hold`: with concurrency 1 it keeps the only slot. */
+      const blocking = (hold: Gate) =>
+        flow(flowName('hog'))
+          .andThen(step('hold', () => hold.promise))
+          .build()
+
+      it('a run the poller executes (no slot was free) continues the trace of the span that submitted it', async () => {
+        const hold = gate()
+        const hog = blocking(hold)
+        const f = flow(flowName('queued'))
+          .andThen(step('work', () => 'done'))
+          .build()
+        const runner = await startRunner({ flows: [hog, f], concurrency: 1, tracer })
+        await runner.submit(hog, {})
+        await eventually(() => expect(runner.activeRuns).toBe(1))
+
+        const { runId, request } = await submitInRequest(runner, f, {})
+
+        expect(await runRow(runId)).toMatchObject({ status: 'pending', owner: null, executions: 0 })
+        expect(await storedTraceParent(runId)).toBe(`00-${request.traceId}-${request.spanId}-01`)
+        hold.open()
+        expect(await runner.wait(runId)).toMatchObject({ status: 'completed', executions: 1 })
+        const [flowSpan, ...others] = spansOf(runId, `flow ${f.name}`)
+        expect(others).toEqual([])
+        expect(flowSpan!.spanContext().traceId).toBe(request.traceId)
+        expect(flowSpan!.parentSpanContext?.spanId).toBe(request.spanId)
+        expect(flowSpan!.spanContext().traceFlags & TraceFlags.SAMPLED).toBe(TraceFlags.SAMPLED)
+        expect(flowSpan!.links).toEqual([])
+        const [work] = spansOf(runId, 'step work')
+        expect(work!.parentSpanContext?.spanId).toBe(flowSpan!.spanContext().spanId)
+      })
+
+      it('a run another runner submitted continues its trace on the runner that claims it', async () => {
+        const f = flow(flowName('elsewhere'))
+          .andThen(step('work', () => 'done'))
+          .build()
+        // Never started: it only stores runs, as a replica without free slots would.
+        const submitter = new FlowRunner({ db, flows: [f], tracer })
+        const { runId, request } = await submitInRequest(submitter, f, {})
+        const worker = await startRunner({ flows: [f], tracer })
+
+        expect(await worker.wait(runId)).toMatchObject({ status: 'completed', executions: 1 })
+        const [flowSpan] = spansOf(runId, `flow ${f.name}`)
+        expect(flowSpan!.spanContext().traceId).toBe(request.traceId)
+        expect(flowSpan!.parentSpanContext).toMatchObject({ spanId: request.spanId, isRemote: true })
+      })
+
+      it('a run the poller claims runs outside the request whose run freed the slot: not in its trace nor its logs', async () => {
+        const hold = gate()
+        const hog = blocking(hold)
+        let seen: RequestContext | undefined | 'not run' = 'not run'
+        const f = flow(flowName('untraced'))
+          .andThen(
+            step('work', () => {
+              seen = currentContext()
+              return 'done'
+            }),
+          )
+          .build()
+        const runner = await startRunner({ flows: [hog, f], concurrency: 1, tracer })
+        // The run holding the slot belongs to a request; when it ends, it wakes the poller.
+        const { request: first } = await runWithContext({ requestId: 'req-first' }, () =>
+          submitInRequest(runner, hog, {}),
+        )
+        await eventually(() => expect(runner.activeRuns).toBe(1))
+        const { runId } = await runner.submit(f, {})
+
+        expect(await storedTraceParent(runId)).toBeNull()
+        hold.open()
+        await runner.wait(runId)
+        const [flowSpan] = spansOf(runId, `flow ${f.name}`)
+        expect(flowSpan!.parentSpanContext).toBeUndefined()
+        expect(flowSpan!.spanContext().traceId).not.toBe(first.traceId)
+        expect(seen).toBeUndefined()
+      })
+
+      it('a later execution (woken after a sleep) starts its own trace, linked to the submitter', async () => {
+        const f = flow(flowName('nap'))
+          .andThen(step('before', () => 'slept'))
+          .sleep('nap', 200)
+          .andThen(step('after', (input: string) => `${input} and woke`))
+          .build()
+        const runner = await startRunner({ flows: [f], tracer })
+
+        const { runId, request } = await submitInRequest(runner, f, {})
+        const run = await runner.wait(runId)
+
+        expect(run).toMatchObject({ status: 'completed', output: 'slept and woke', executions: 2 })
+        const [first, second, ...others] = spansOf(runId, `flow ${f.name}`).sort(
+          (a, b) => hrTimeToMilliseconds(a.startTime) - hrTimeToMilliseconds(b.startTime),
+        )
+        expect(others).toEqual([])
+        // Run at once in the request: under its span, as before.
+        expect(first!.spanContext().traceId).toBe(request.traceId)
+        expect(first!.parentSpanContext?.spanId).toBe(request.spanId)
+        expect(first!.links).toEqual([])
+        // The wake-up: a root of a trace of its own, linked to the request.
+        expect(second!.parentSpanContext).toBeUndefined()
+        expect(second!.spanContext().traceId).not.toBe(request.traceId)
+        expect(second!.links.map((l) => [l.context.traceId, l.context.spanId])).toEqual([
+          [request.traceId, request.spanId],
+        ])
+        const [after] = spansOf(runId, 'step after')
+        expect(after!.parentSpanContext?.spanId).toBe(second!.spanContext().spanId)
+      })
+
+      it('keeps the unsampled flag of a submitter that is recorded but not sampled', async () => {
+        const hold = gate()
+        const hog = blocking(hold)
+        const f = flow(flowName('recorded'))
+          .andThen(step('work', () => 'done'))
+          .build()
+        const runner = await startRunner({ flows: [hog, f], concurrency: 1, tracer: recordingTracer })
+        await runner.submit(hog, {})
+        await eventually(() => expect(runner.activeRuns).toBe(1))
+
+        const { runId, request } = await submitInRequest(runner, f, {}, recordingTracer)
+
+        expect(await storedTraceParent(runId)).toBe(`00-${request.traceId}-${request.spanId}-00`)
+        hold.open()
+        await runner.wait(runId)
+        const [flowSpan] = spansOf(runId, `flow ${f.name}`)
+        expect(flowSpan!.spanContext().traceId).toBe(request.traceId)
+        expect(flowSpan!.parentSpanContext?.spanId).toBe(request.spanId)
+        expect(flowSpan!.spanContext().traceFlags).toBe(TraceFlags.NONE)
+      })
+
+      it('stores no trace context without a tracer, outside any span, or under a span neither sampled nor recorded', async () => {
+        const f = flow(flowName('plain'))
+          .andThen(step('work', () => 'done'))
+          .build()
+        const untraced = await startRunner({ flows: [f] })
+        const traced = await startRunner({ flows: [f], tracer })
+        const unsampled = trace.wrapSpanContext({
+          traceId: '0af7651916cd43dd8448eb211c80319c',
+          spanId: 'b7ad6b7169203331',
+          traceFlags: TraceFlags.NONE,
+        })
+
+        const { runId: withoutTracer } = await submitInRequest(untraced, f, {})
+        const { runId: outsideSpans } = await traced.submit(f, {})
+        const { runId: notRecorded } = await context.with(trace.setSpan(context.active(), unsampled), () =>
+          traced.submit(f, {}),
+        )
+
+        for (const runId of [withoutTracer, outsideSpans, notRecorded]) {
+          expect(await storedTraceParent(runId)).toBeNull()
+        }
       })
     })
   })

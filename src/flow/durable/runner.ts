@@ -1,3 +1,4 @@
+import { AsyncLocalStorage } from 'node:async_hooks'
 import { randomUUID } from 'node:crypto'
 import { hostname } from 'node:os'
 import type { Tracer } from '@opentelemetry/api'
@@ -15,7 +16,8 @@ import { errorInfo, type TimelineEvent } from '../journal.ts'
 import { type FlowMetrics, flowMetrics } from '../metrics.ts'
 import { DbJournal } from './db-journal.ts'
 import { flowMigrations } from './schema.ts'
-import { FlowStore, type RunInfo, type RunStatus } from './store.ts'
+import { type ClaimedRun, FlowStore, type RunInfo, type RunStatus } from './store.ts'
+import { activeTraceParent, executionSpan } from './trace-parent.ts'
 
 /** Options of {@link FlowRunner}. */
 export interface FlowRunnerOptions {
@@ -59,6 +61,13 @@ export interface SubmitOptions {
 const finalStatuses: readonly RunStatus[] = ['completed', 'compensated', 'discarded', 'dead']
 
 const silent = pino({ level: 'silent' })
+
+/**
+ * Runs a function outside every request: the async context of this module's loading, at startup.
+ * A poll is scheduled from wherever a run ended or an operator acted, and would otherwise run
+ * (and claim and execute runs) inside that request's context: its spans and log fields.
+ */
+const outsideRequests = AsyncLocalStorage.snapshot()
 
 /** How long `stop()` still waits, once signals abort, for steps to notice. */
 const abortGraceMs = 1_000
@@ -226,6 +235,8 @@ export class FlowRunner {
         context,
         owner: runHere ? this.workerId : undefined,
         leaseMs: this.#leaseMs,
+        // Whoever executes the run later (the poller, another replica) continues this trace.
+        traceParent: this.#tracer ? activeTraceParent() : undefined,
       })
     } finally {
       if (runHere) this.#reserved--
@@ -452,11 +463,15 @@ export class FlowRunner {
   #schedulePoll(delayMs: number): void {
     clearTimeout(this.#pollTimer)
     if (this.#state !== 'running') return
-    this.#pollTimer = setTimeout(() => {
-      this.#polling = this.#poll().finally(() => {
-        this.#polling = undefined
-      })
-    }, delayMs)
+    this.#pollTimer = setTimeout(
+      () =>
+        outsideRequests(() => {
+          this.#polling = this.#poll().finally(() => {
+            this.#polling = undefined
+          })
+        }),
+      delayMs,
+    )
     this.#pollTimer.unref()
   }
 
@@ -467,7 +482,7 @@ export class FlowRunner {
       if (capacity > 0 && this.#state === 'running') {
         // The slots are this claim's until it answers: a submit meanwhile must not run here too.
         this.#reserved += capacity
-        let runs: RunInfo[]
+        let runs: ClaimedRun[]
         try {
           runs = await this.store.claim(
             this.workerId,
@@ -515,7 +530,7 @@ export class FlowRunner {
     }
   }
 
-  #launch(run: RunInfo, local?: Local): void {
+  #launch(run: ClaimedRun, local?: Local): void {
     const controller = new AbortController()
     const done = this.#execute(run, controller, local).finally(() => {
       // Only this execution's entry: the run may already be executing here again.
@@ -525,7 +540,7 @@ export class FlowRunner {
     this.#active.set(run.id, { controller, done })
   }
 
-  async #execute(run: RunInfo, controller: AbortController, local: Local | undefined): Promise<void> {
+  async #execute(run: ClaimedRun, controller: AbortController, local: Local | undefined): Promise<void> {
     const flow = this.#flows.get(run.flow)!
     const log = this.#logger
     if (run.version !== flow.version && !this.#warnedVersions.has(run.version)) {
@@ -588,6 +603,9 @@ export class FlowRunner {
         ...(run.fault ? { fault: run.fault } : {}),
         ...(this.#metrics ? { metrics: this.#metrics } : {}),
         ...(this.#tracer ? { tracer: this.#tracer } : {}),
+        // A run submitted here runs in the submitter's context; a claimed one must not take the
+        // context of whatever woke the poller, but the submitter's stored one.
+        ...(this.#tracer && !local ? executionSpan(run.traceParent, run.executions) : {}),
         ...(this.#intercept ? { intercept: this.#intercept } : {}),
         ...(this.#beforeStep ? { beforeStep: this.#beforeStep } : {}),
         onEvent: (event, payload) => {

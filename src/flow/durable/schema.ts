@@ -55,4 +55,11 @@ create table keel_flow_events (
 `,
     down: 'drop table keel_flow_events; drop table keel_flow_checkpoints; drop table keel_flow_runs;',
   },
+  {
+    // The W3C traceparent of the span that submitted the run (null: not traced), so the worker
+    // that executes it later continues (first execution) or links (later ones) that trace.
+    id: '0002_run_trace_parent',
+    up: 'alter table keel_flow_runs add column trace_parent text;',
+    down: 'alter table keel_flow_runs drop column trace_parent;',
+  },
 ]

@@ -47,6 +47,12 @@ export interface RunInfo {
   readonly finishedAt?: Date
 }
 
+/** A run a worker claimed, with what it needs to execute it beyond {@link RunInfo}. */
+export interface ClaimedRun extends RunInfo {
+  /** The W3C traceparent of the span that submitted the run, when it was traced. */
+  readonly traceParent?: string
+}
+
 /** A change to a run, written together with checkpoints and events in one statement. */
 export interface RunChange {
   readonly status?: RunStatus
@@ -78,8 +84,14 @@ interface RunRow {
   finished_at: Date | null
 }
 
+interface ClaimedRow extends RunRow {
+  trace_parent: string | null
+}
+
 const runColumns =
   'id, flow, version, status, input, output, fault, error, context, owner, wake_at, executions, resumes, created_at, updated_at, finished_at'
+
+const claimedColumns = `${runColumns.replace(/(\w+)/g, 'r.$1')}, r.trace_parent`
 
 // jsonb parameters travel wrapped ({ v: value }) and are unwrapped in SQL with -> 'v': both
 // drivers then encode every value alike, a bare string included.
@@ -108,13 +120,15 @@ export class FlowStore {
     context: Record<string, unknown>
     owner: string | undefined
     leaseMs: number
+    /** The submitter's W3C traceparent, when it was traced. */
+    traceParent?: string | undefined
   }): Promise<boolean> {
     const rows = await this.#writes.query<{ created: number }>(
       `with inserted as (
-        insert into keel_flow_runs (id, flow, version, status, input, context, owner, lease_until, executions)
+        insert into keel_flow_runs (id, flow, version, status, input, context, owner, lease_until, executions, trace_parent)
         values ($1, $2, $3, case when $6::text is null then 'pending' else 'running' end, ($4::jsonb) -> 'v', ($5::jsonb) -> 'v', $6::text,
           case when $6::text is null then null else now() + $7::integer * interval '1 millisecond' end,
-          case when $6::text is null then 0 else 1 end)
+          case when $6::text is null then 0 else 1 end, $8::text)
         on conflict (id) do nothing
         returning id
       ), started as (
@@ -122,7 +136,16 @@ export class FlowStore {
         select id, 1, now(), 'run.started', null from inserted
       )
       select count(*)::integer as created from inserted`,
-      [run.id, run.flow, run.version, wrap(run.input), wrap(run.context), run.owner ?? null, run.leaseMs],
+      [
+        run.id,
+        run.flow,
+        run.version,
+        wrap(run.input),
+        wrap(run.context),
+        run.owner ?? null,
+        run.leaseMs,
+        run.traceParent ?? null,
+      ],
     )
     return rows[0]?.created === 1
   }
@@ -141,8 +164,8 @@ export class FlowStore {
     leaseMs: number,
     now: number,
     executing: readonly string[] = [],
-  ): Promise<RunInfo[]> {
-    const rows = await this.db.query<RunRow>(
+  ): Promise<ClaimedRun[]> {
+    const rows = await this.db.query<ClaimedRow>(
       // Materialized: as a plain subquery, PostgreSQL may run the limited, locking select more than
       // once inside the join and claim more than `limit` runs.
       `with picked as materialized (
@@ -166,10 +189,12 @@ export class FlowStore {
         updated_at = now()
       from picked
       where r.id = picked.id
-      returning ${runColumns.replace(/(\w+)/g, 'r.$1')}`,
+      returning ${claimedColumns}`,
       [owner, leaseMs, new Date(now).toISOString(), wrap(flows), limit, wrap(executing)],
     )
-    return rows.map(toRunInfo)
+    return rows.map((row) =>
+      row.trace_parent === null ? toRunInfo(row) : { ...toRunInfo(row), traceParent: row.trace_parent },
+    )
   }
 
   /** Extends the leases this worker holds; returns the ids it still owns. */

@@ -12,8 +12,7 @@ import { fork } from 'node:child_process'
 import { mkdirSync, readdirSync, readFileSync } from 'node:fs'
 import { join } from 'node:path'
 import autocannon from 'autocannon'
-import { openPostgresDb } from 'keel/data'
-import { checkResourceFiles, createTableSql } from 'keel/resources'
+import { itemRows, seedItems } from './seed.ts'
 
 const here = import.meta.dirname
 const seconds = Number(process.argv[2] ?? 15)
@@ -21,28 +20,11 @@ const only = process.argv[3] ?? 'both'
 const script = process.argv[4] === 'fastify' ? 'fastify-server.mjs' : 'keel-server.ts'
 const out = join(here, '..', 'results', `profile-${new Date().toISOString().replace(/[:.]/g, '-')}`)
 mkdirSync(out, { recursive: true })
-const baseUrl = process.env.DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/test'
-const rows = 10_000
-
-const schema = `bench_resources_profile_${process.pid}`
-const admin = await openPostgresDb({ url: baseUrl, poolSize: 1 })
-await admin.execute(`drop schema if exists ${schema} cascade; create schema ${schema}`)
-const url = new URL(baseUrl)
-url.searchParams.set('search_path', schema)
-const db = await openPostgresDb({ url: url.toString(), poolSize: 1 })
-const { definitions } = checkResourceFiles([
-  { file: 'items.yaml', text: readFileSync(join(here, 'items.yaml'), 'utf8') },
-])
-await db.execute(createTableSql(definitions[0]!).up)
-await db.query(
-  `insert into items (name, price) select 'item ' || n, (n % 1000) / 10.0 from generate_series(1, ${rows}) n`,
-)
-await db.execute('analyze items')
-await db.close()
+const seeded = await seedItems(`bench_resources_profile_${process.pid}`)
 
 const port = 41_791
 const child = fork(join(here, script), {
-  env: { ...process.env, DATABASE_URL: url.toString(), PORT: String(port), KEEL_PROFILE: 'prod' },
+  env: { ...process.env, DATABASE_URL: seeded.url, PORT: String(port), KEEL_PROFILE: 'prod' },
   execArgv: [
     ...(script === 'keel-server.ts' ? ['--conditions=source', '--import', 'tsx'] : []),
     '--cpu-prof',
@@ -54,7 +36,7 @@ const child = fork(join(here, script), {
 await new Promise((resolve) => child.once('message', resolve))
 
 const scenarios: Record<string, () => string> = {
-  get: () => `/v1/items/${1 + Math.floor(Math.random() * rows)}`,
+  get: () => `/v1/items/${1 + Math.floor(Math.random() * itemRows)}`,
   list: () => '/v1/items',
 }
 // Windows in CLOCK_MONOTONIC µs, the clock of .cpuprofile timestamps.
@@ -83,8 +65,7 @@ try {
   const exited = new Promise((resolve) => child.once('exit', resolve))
   child.kill('SIGTERM')
   await exited
-  await admin.execute(`drop schema if exists ${schema} cascade`)
-  await admin.close()
+  await seeded.drop()
 }
 
 interface Profile {

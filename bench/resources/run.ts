@@ -8,35 +8,16 @@
 // every server once per scenario, alternating, after a warm-up; the table reports the median
 // round and the ratio keel / fastify.
 import { type ChildProcess, fork } from 'node:child_process'
-import { mkdirSync, readFileSync, writeFileSync } from 'node:fs'
+import { mkdirSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import autocannon from 'autocannon'
-import { openPostgresDb } from 'keel/data'
-import { checkResourceFiles, createTableSql } from 'keel/resources'
+import { baseUrl, itemRows, seedItems } from './seed.ts'
 
 const here = import.meta.dirname
 const seconds = Number(process.argv[2] ?? 10)
 const rounds = Number(process.argv[3] ?? 3)
 const connections = Number(process.env.CONNECTIONS ?? 64)
-const baseUrl = process.env.DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/test'
-const rows = 10_000
-
-const schema = `bench_resources_${process.pid}`
-const admin = await openPostgresDb({ url: baseUrl, poolSize: 1 })
-await admin.execute(`drop schema if exists ${schema} cascade; create schema ${schema}`)
-const url = new URL(baseUrl)
-url.searchParams.set('search_path', schema)
-const db = await openPostgresDb({ url: url.toString(), poolSize: 1 })
-const { definitions, issues } = checkResourceFiles([
-  { file: 'items.yaml', text: readFileSync(join(here, 'items.yaml'), 'utf8') },
-])
-if (issues.length > 0) throw new Error(JSON.stringify(issues))
-await db.execute(createTableSql(definitions[0]!).up)
-await db.query(
-  `insert into items (name, price) select 'item ' || n, (n % 1000) / 10.0 from generate_series(1, ${rows}) n`,
-)
-await db.execute('analyze items')
-await db.close()
+const seeded = await seedItems(`bench_resources_${process.pid}`)
 
 interface Server {
   readonly name: string
@@ -46,7 +27,7 @@ interface Server {
 
 function start(name: string, script: string, port: number, execArgv: string[]): Promise<Server> {
   const child = fork(join(here, script), {
-    env: { ...process.env, DATABASE_URL: url.toString(), PORT: String(port), KEEL_PROFILE: 'prod' },
+    env: { ...process.env, DATABASE_URL: seeded.url, PORT: String(port), KEEL_PROFILE: 'prod' },
     execArgv,
     stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
   })
@@ -62,7 +43,7 @@ const servers = [
 ]
 
 const scenarios = {
-  'GET /v1/items/:id': () => `/v1/items/${1 + Math.floor(Math.random() * rows)}`,
+  'GET /v1/items/:id': () => `/v1/items/${1 + Math.floor(Math.random() * itemRows)}`,
   'GET /v1/items (20 rows)': () => '/v1/items',
 }
 
@@ -95,8 +76,7 @@ try {
   }
 } finally {
   for (const server of servers) server.child.kill('SIGTERM')
-  await admin.execute(`drop schema if exists ${schema} cascade`)
-  await admin.close()
+  await seeded.drop()
 }
 
 const median = (values: number[]) => [...values].sort((a, b) => a - b)[Math.floor(values.length / 2)]!

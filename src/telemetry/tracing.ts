@@ -174,39 +174,27 @@ export async function createTracing(options: TracingOptions): Promise<Tracing> {
     tracer,
     startServerSpan(method, path, headers, spanName = method) {
       const userAgent = headers['user-agent']
-      let span: Span
+      let span: Span | undefined
       let parent = ROOT_CONTEXT
       if (decidesAlone) {
         // Export off: the head decision is the recorders' alone, taken here so a request they
         // do not want costs a counter id rather than the SDK's span machinery.
-        if (!admitted(recorders)) {
-          const spanId = localSpanId()
-          const request = new RequestSpan(
-            undefined,
-            localTraceIdOf(spanId),
-            spanId,
-            parent,
-            method,
-            path,
-            spanName,
-            userAgent,
-            recorders,
-          )
-          for (const recorder of recorders) recorder.requestStarted(request)
-          return request
-        }
-        isAdmitted = true
-        try {
-          span = tracer.startSpan(spanName, serverSpanOptions(method, path, userAgent), parent)
-        } finally {
-          isAdmitted = false
+        if (admitted(recorders)) {
+          isAdmitted = true
+          try {
+            span = tracer.startSpan(spanName, serverSpanOptions(method, path, userAgent), parent)
+          } finally {
+            isAdmitted = false
+          }
         }
       } else {
-        // Export off: this app registered no propagator and honours no caller's traceparent.
+        // With export off this app registered no propagator and honours no caller's traceparent.
         if (exporting) parent = propagation.extract(ROOT_CONTEXT, headers, headerGetter)
         span = tracer.startSpan(spanName, serverSpanOptions(method, path, userAgent), parent)
       }
-      const { traceId, spanId } = span.spanContext()
+      const ids = span?.spanContext()
+      const spanId = ids?.spanId ?? localSpanId()
+      const traceId = ids?.traceId ?? localTraceIdOf(spanId)
       const request = new RequestSpan(
         span,
         traceId,

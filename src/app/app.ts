@@ -109,7 +109,10 @@ export class App extends RouteBuilder {
   readonly metrics: KeelMetrics
   /** Named health checks behind /ready and /health. */
   readonly health: HealthRegistry
-  /** The app logger (`request_id` and `trace_id` are added inside requests). */
+  /**
+   * The app logger: lines carry `request_id` and `trace_id` inside requests, `trace_id` and
+   * `span_id` under any other active span (a job, a flow run the poller claimed).
+   */
   readonly log: Logger
 
   constructor(options: CreateAppOptions = {}) {

@@ -29,6 +29,28 @@ export function setContextSource(source: (() => RequestContext | undefined) | un
   contextSource = source
 }
 
+/** The trace and span ids of a span, for log lines written under it outside any request. */
+export interface SpanIds {
+  traceId: string
+  spanId: string
+}
+
+let spanSource: (() => SpanIds | undefined) | undefined
+
+/**
+ * Where the active span's ids come from (tracing sets it): log lines written under a span but
+ * outside a request (a job, a flow run the poller claimed) carry `trace_id` and `span_id` too.
+ * `undefined` removes the source.
+ */
+export function setSpanSource(source: (() => SpanIds | undefined) | undefined): void {
+  spanSource = source
+}
+
+/** The ids of the span active now, if tracing is on and one is. */
+export function currentSpanIds(): SpanIds | undefined {
+  return spanSource?.()
+}
+
 /** The request context of the code running now, if it runs inside a request. */
 export function currentContext(): RequestContext | undefined {
   return storage.getStore() ?? contextSource?.()

@@ -2,7 +2,7 @@ import { closeSync, openSync } from 'node:fs'
 import pino, { type DestinationStream, type Logger } from 'pino'
 import pretty from 'pino-pretty'
 import { KeelError } from '../errors/index.ts'
-import { currentContext } from './context.ts'
+import { currentContext, currentSpanIds } from './context.ts'
 import { type LevelSpec, parseLevelSpec } from './level-spec.ts'
 import { REDACTED, redactDeep } from './redact.ts'
 
@@ -165,7 +165,10 @@ function isoTime(): string {
 
 function contextFields(): Record<string, unknown> {
   const context = currentContext()
-  if (!context) return {}
+  if (!context) {
+    const span = currentSpanIds()
+    return span ? { trace_id: span.traceId, span_id: span.spanId } : {}
+  }
   return context.traceId
     ? { request_id: context.requestId, trace_id: context.traceId, span_id: context.spanId }
     : { request_id: context.requestId }

@@ -2,6 +2,7 @@ import {
   type Context,
   context,
   createContextKey,
+  isSpanContextValid,
   ROOT_CONTEXT,
   type Span,
   SpanKind,
@@ -11,7 +12,7 @@ import {
   trace,
 } from '@opentelemetry/api'
 import type { SpanProcessor } from '@opentelemetry/sdk-trace-base'
-import type { RequestContext } from '../log/index.ts'
+import type { RequestContext, SpanIds } from '../log/index.ts'
 import type { ServerSpan } from './tracing.ts'
 
 /** Where a traced request keeps Keel's request context (request id for the logs) in the OTel context. */
@@ -20,6 +21,14 @@ const requestContextKey = createContextKey('keel.request-context')
 /** Keel's request context of the active OTel context: the log context's source while tracing runs. */
 export const requestContextOfActive = () =>
   context.active().getValue(requestContextKey) as RequestContext | undefined
+
+/** The active span's ids when one is valid: the log's span source outside requests. */
+export function spanIdsOfActive(): SpanIds | undefined {
+  const spanContext = trace.getSpan(context.active())?.spanContext()
+  return spanContext && isSpanContextValid(spanContext)
+    ? { traceId: spanContext.traceId, spanId: spanContext.spanId }
+    : undefined
+}
 
 /**
  * A request (or WebSocket upgrade) as in-process recorders see it, whether or not its span is

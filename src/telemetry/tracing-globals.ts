@@ -1,5 +1,5 @@
 import { context, propagation, trace } from '@opentelemetry/api'
-import { setContextSource } from '../log/index.ts'
+import { setContextSource, setSpanSource } from '../log/index.ts'
 
 /**
  * The OpenTelemetry context manager, propagator and tracer provider are process globals, shared
@@ -37,4 +37,5 @@ export function releaseGlobals(kind: GlobalsKind): void {
   trace.disable()
   context.disable()
   setContextSource(undefined)
+  setSpanSource(undefined)
 }

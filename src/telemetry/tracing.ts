@@ -10,7 +10,7 @@ import {
   trace,
 } from '@opentelemetry/api'
 import type { SpanProcessor } from '@opentelemetry/sdk-trace-base'
-import { type RequestContext, setContextSource } from '../log/index.ts'
+import { type RequestContext, setContextSource, setSpanSource } from '../log/index.ts'
 import { inProcessSampler } from './in-process-sampler.ts'
 import {
   admitted,
@@ -18,6 +18,7 @@ import {
   RequestSpan,
   requestContextOfActive,
   serverSpanOptions,
+  spanIdsOfActive,
 } from './request-span.ts'
 import { localSpanId, localTraceIdOf } from './trace-context.ts'
 import { acquireGlobals, releaseGlobals } from './tracing-globals.ts'
@@ -158,6 +159,7 @@ export async function createTracing(options: TracingOptions): Promise<Tracing> {
     context.setGlobalContextManager(new hooks.AsyncLocalStorageContextManager().enable())
     trace.setGlobalTracerProvider(provider)
     setContextSource(requestContextOfActive)
+    setSpanSource(spanIdsOfActive)
   })
   if (exporting) {
     const { W3CTraceContextPropagator } = await import('@opentelemetry/core')

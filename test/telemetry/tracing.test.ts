@@ -118,6 +118,27 @@ describe('tracing', () => {
     expect(access?.trace_id).toBe(server?.traceId)
   })
 
+  it('logs the active span ids outside any request (a job, a claimed flow run), and none without a span', async () => {
+    const { app, logs } = await tracedApp()
+    const log = app.logger('worker')
+    log.info('before any span')
+    const ids = await app.tracing.tracer!.startActiveSpan('job email', async (span) => {
+      await new Promise((resolve) => setTimeout(resolve, 1))
+      log.info('inside the job span')
+      span.end()
+      return span.spanContext()
+    })
+    await stop(app)
+
+    const outside = logs.records.find((r) => r.msg === 'before any span')
+    expect(outside).toBeDefined()
+    expect(outside).not.toHaveProperty('trace_id')
+    const inside = logs.records.find((r) => r.msg === 'inside the job span')
+    expect(inside).toMatchObject({ trace_id: ids.traceId, span_id: ids.spanId })
+    expect(inside).not.toHaveProperty('request_id')
+    expect(receiver.spans.find((s) => s.name === 'job email')?.traceId).toBe(ids.traceId)
+  })
+
   it('marks the SERVER span of a 500 as an error with the exception recorded', async () => {
     const { app, url } = await tracedApp()
     const res = await fetch(`${url}/boom/1`, { headers: { connection: 'close', traceparent: sampledParent } })

@@ -1,6 +1,5 @@
-import { randomUUID } from 'node:crypto'
 import type { Guard } from '../guard.ts'
-import { isAcceptableRequestId } from '../request-id.ts'
+import { isAcceptableRequestId, mintRequestId } from '../request-id.ts'
 import { serverSettingGuard } from '../server-settings.ts'
 import {
   checkBoolean,
@@ -14,7 +13,7 @@ import {
 export interface RequestIdOptions {
   /** The header read from the request and set on the response. Default `X-Request-Id`. */
   header?: string
-  /** Makes a new id. Default `crypto.randomUUID`. */
+  /** Makes a new id. Default: a UUID (version 8: random per process, then a counter). */
   generate?: () => string
   /**
    * Whether a caller's id is kept (when it is 1-128 letters, digits, `.`, `_`, `:` or `-`).
@@ -53,12 +52,12 @@ export function requestId(options: RequestIdOptions = {}): Guard {
   const generate = custom
     ? () => {
         const id = custom()
-        return isAcceptableRequestId(id) ? id : randomUUID()
+        return isAcceptableRequestId(id) ? id : mintRequestId()
       }
-    : randomUUID
+    : mintRequestId
   return serverSettingGuard(
     'requestId',
-    { header: name, trustIncoming, generate: custom ? '[function]' : 'randomUUID' },
+    { header: name, trustIncoming, generate: custom ? '[function]' : 'uuid' },
     {
       requestId: {
         header: name,

@@ -24,6 +24,18 @@ describe('requestId()', () => {
     expect(unsafe.json().id).toMatch(uuid)
   })
 
+  it('mints version-8 UUIDs: RFC 9562 variant, distinct, one random prefix per process', async () => {
+    const { app } = idApp()
+    const ids: string[] = []
+    for (let i = 0; i < 20; i++) ids.push((await app.inject({ url: '/id' })).json().id)
+    expect(new Set(ids).size).toBe(20)
+    for (const id of ids)
+      expect(id).toMatch(/^[0-9a-f]{8}-[0-9a-f]{4}-8[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/)
+    expect(new Set(ids.map((id) => id.slice(0, 24))).size).toBe(1)
+    const counters = ids.map((id) => Number.parseInt(id.slice(24), 16))
+    expect(counters.every((n, i) => i === 0 || n > counters[i - 1]!)).toBe(true)
+  })
+
   it('reads and echoes a custom header, and the id reaches problems and log lines', async () => {
     const { app, logs } = idApp({ header: 'X-Correlation-Id' })
     const res = await app.inject({ url: '/fail', headers: { 'x-correlation-id': 'corr-1' } })
@@ -56,7 +68,7 @@ describe('requestId()', () => {
   it('costs nothing per request: the server takes it out of the guard chain', async () => {
     const { app } = idApp({ header: 'x-trace' })
     expect(app.describe().guards).toEqual([
-      { name: 'requestId', options: { header: 'x-trace', trustIncoming: true, generate: 'randomUUID' } },
+      { name: 'requestId', options: { header: 'x-trace', trustIncoming: true, generate: 'uuid' } },
     ])
     expect((await app.inject('/id')).statusCode).toBe(200)
   })

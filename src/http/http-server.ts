@@ -3,9 +3,9 @@ import { createServer as createHttpsServer, type Server as HttpsServer } from 'n
 import { Server as NetServer, type Socket } from 'node:net'
 import type { Registry } from 'prom-client'
 import { KeelError } from '../errors/index.ts'
-import { type Logger, redactUrl, runWithContext } from '../log/index.ts'
+import { type RequestContext as LogContext, type Logger, redactUrl, runWithContext } from '../log/index.ts'
 import type { HttpMetrics, Tracing } from '../telemetry/index.ts'
-import { localTraceIds, parseTraceparent } from '../telemetry/index.ts'
+import { LocalTraceContext, parseTraceparent } from '../telemetry/index.ts'
 import type { RouteRecorder } from '../telemetry/metrics.ts'
 import { answerClientError } from './client-error.ts'
 import { Exchange } from './exchange.ts'
@@ -213,12 +213,12 @@ export class HttpServer {
         : undefined
     exchange.span = span
     const caller = span ? undefined : parseTraceparent(req.headers.traceparent as string | undefined)
-    const context = {
-      requestId,
-      // Without a span or a caller's trace, a fresh W3C-shaped id still ties the request's lines together.
-      traceId: span?.traceId ?? caller?.traceId ?? localTraceIds().traceId,
-      spanId: span?.spanId ?? caller?.spanId,
-    }
+    // Without a span or a caller's trace, a local W3C-shaped id still ties the request's lines together.
+    const context: LogContext = span
+      ? { requestId, traceId: span.traceId, spanId: span.spanId }
+      : caller
+        ? { requestId, traceId: caller.traceId, spanId: caller.spanId }
+        : new LocalTraceContext(requestId)
     const allowed = match.found ? undefined : match.allowed
     if (span) span.run(this.#dispatchBound, context, exchange, allowed)
     else runWithContext(context, this.#dispatchBound, exchange, allowed)

@@ -42,3 +42,19 @@ export function localTraceIds(): { traceId: string; spanId: string } {
   const spanId = localSpanId()
   return { traceId: localPrefix + spanId, spanId }
 }
+
+/**
+ * The log context of a request with neither a span nor a caller's trace. Its local trace id is
+ * made when a log line first reads it, so a request that logs nothing never makes one.
+ */
+export class LocalTraceContext {
+  readonly spanId = undefined
+  #traceId: string | undefined
+
+  constructor(readonly requestId: string) {}
+
+  get traceId(): string {
+    this.#traceId ??= localTraceIdOf(localSpanId())
+    return this.#traceId
+  }
+}

@@ -11,6 +11,7 @@ import { answerClientError } from './client-error.ts'
 import { Exchange } from './exchange.ts'
 import { type Guard, type Handler, withGuards } from './guard.ts'
 import { HttpError, isHttpError } from './http-error.ts'
+import { KeelResponse } from './keel-response.ts'
 import { problemFromError, sendProblem } from './problem.ts'
 import { sendBody } from './respond.ts'
 import type { RequestContext, RouteDefinition } from './route.ts'
@@ -66,6 +67,7 @@ export class HttpServer {
     const create = (options.tls ? createHttpsServer : createServer) as typeof createServer
     this.server = create(
       {
+        ServerResponse: KeelResponse,
         requestTimeout: options.requestTimeoutMs,
         headersTimeout: options.requestTimeoutMs,
         // Node checks those timeouts on this interval (30 s by default), so a short timeout needs
@@ -188,7 +190,12 @@ export class HttpServer {
     const match = this.#options.router.find(method, path)
     const ids = this.appWide().settings.requestId
     const requestId = ids.idFor(req)
-    res.setHeader(ids.header, requestId)
+    if (res instanceof KeelResponse) {
+      res.idHeader = ids.header
+      res.id = requestId
+    } else {
+      res.setHeader(ids.header, requestId)
+    }
     if (this.#isDraining) res.setHeader('connection', 'close')
     const exchange = new Exchange(
       req,

@@ -1,4 +1,5 @@
 import type { ServerResponse } from 'node:http'
+import { KeelResponse } from './keel-response.ts'
 
 /** Sends a handler's return value: JSON for objects, text for strings, bytes for Buffers, 204 for nothing. */
 export function sendBody(res: ServerResponse, status: number, body: unknown): void {
@@ -9,17 +10,24 @@ export function sendBody(res: ServerResponse, status: number, body: unknown): vo
     return
   }
   let payload: string | Buffer
+  let contentType: string
   if (Buffer.isBuffer(body)) {
     payload = body
-    if (!res.hasHeader('content-type')) res.setHeader('content-type', 'application/octet-stream')
+    contentType = 'application/octet-stream'
   } else if (typeof body === 'string') {
     payload = body
-    if (!res.hasHeader('content-type')) res.setHeader('content-type', 'text/plain; charset=utf-8')
+    contentType = 'text/plain; charset=utf-8'
   } else {
     payload = JSON.stringify(body)
-    if (!res.hasHeader('content-type')) res.setHeader('content-type', 'application/json; charset=utf-8')
+    contentType = 'application/json; charset=utf-8'
   }
-  res.statusCode = status
-  res.setHeader('content-length', typeof payload === 'string' ? Buffer.byteLength(payload) : payload.length)
+  const length = typeof payload === 'string' ? Buffer.byteLength(payload) : payload.length
+  if (res instanceof KeelResponse && !res.hasSetHeaders) {
+    res.writeFreshHead(status, contentType, length)
+  } else {
+    if (!res.hasHeader('content-type')) res.setHeader('content-type', contentType)
+    res.statusCode = status
+    res.setHeader('content-length', length)
+  }
   res.end(payload)
 }

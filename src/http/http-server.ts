@@ -5,7 +5,7 @@ import type { Registry } from 'prom-client'
 import { KeelError } from '../errors/index.ts'
 import { type RequestContext as LogContext, type Logger, redactUrl, runWithContext } from '../log/index.ts'
 import type { HttpMetrics, Tracing } from '../telemetry/index.ts'
-import { LocalTraceContext, parseTraceparent } from '../telemetry/index.ts'
+import { LocalTraceContext, parseTraceparent, SpanTraceContext } from '../telemetry/index.ts'
 import type { RouteRecorder } from '../telemetry/metrics.ts'
 import { answerClientError } from './client-error.ts'
 import { Exchange } from './exchange.ts'
@@ -222,7 +222,7 @@ export class HttpServer {
     const caller = span ? undefined : parseTraceparent(req.headers.traceparent as string | undefined)
     // Without a span or a caller's trace, a local W3C-shaped id still ties the request's lines together.
     const context: LogContext = span
-      ? { requestId, traceId: span.traceId, spanId: span.spanId }
+      ? new SpanTraceContext(requestId, span)
       : caller
         ? { requestId, traceId: caller.traceId, spanId: caller.spanId }
         : new LocalTraceContext(requestId)

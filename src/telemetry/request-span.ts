@@ -13,6 +13,7 @@ import {
 } from '@opentelemetry/api'
 import type { SpanProcessor } from '@opentelemetry/sdk-trace-base'
 import type { RequestContext, SpanIds } from '../log/index.ts'
+import { localSpanId, localTraceIdOf } from './trace-context.ts'
 import type { ServerSpan } from './tracing.ts'
 
 /** Where a traced request keeps Keel's request context (request id for the logs) in the OTel context. */
@@ -129,6 +130,8 @@ export class RequestSpan implements ServerSpan, ObservedRequest, Context {
   error: unknown = undefined
   hasEnded = false
   #span: Span | undefined
+  #traceId: string | undefined = undefined
+  #spanId: string | undefined = undefined
   #request: RequestContext | undefined = undefined
   readonly #startedAt: number
   readonly #parent: Context
@@ -136,8 +139,6 @@ export class RequestSpan implements ServerSpan, ObservedRequest, Context {
 
   constructor(
     span: Span | undefined,
-    readonly traceId: string,
-    readonly spanId: string,
     parent: Context,
     readonly method: string,
     readonly path: string,
@@ -146,11 +147,27 @@ export class RequestSpan implements ServerSpan, ObservedRequest, Context {
     recorders: readonly RequestRecorder[],
   ) {
     this.#span = span
+    if (span !== undefined) {
+      const ids = span.spanContext()
+      this.#traceId = ids.traceId
+      this.#spanId = ids.spanId
+    }
     this.isRecorded = span?.isRecording() === true
     this.#parent = parent
     this.#recorders = recorders
     // The clock is read only for recorders: plain export pays nothing here.
     this.#startedAt = recorders.length > 0 ? performance.now() : 0
+  }
+
+  /** The span's ids; without a span, local ids made when first read (most requests never are). */
+  get spanId(): string {
+    this.#spanId ??= localSpanId()
+    return this.#spanId
+  }
+
+  get traceId(): string {
+    this.#traceId ??= localTraceIdOf(this.spanId)
+    return this.#traceId
   }
 
   get startMs(): number {

@@ -58,3 +58,26 @@ export class LocalTraceContext {
     return this.#traceId
   }
 }
+
+/**
+ * The log context of a request with a span: the ids are read from the span when a log line asks,
+ * so a span whose ids are made on demand (an unrecorded request's) makes them only then.
+ */
+export class SpanTraceContext {
+  readonly #span: { readonly traceId: string; readonly spanId: string }
+
+  constructor(
+    readonly requestId: string,
+    span: { readonly traceId: string; readonly spanId: string },
+  ) {
+    this.#span = span
+  }
+
+  get traceId(): string {
+    return this.#span.traceId
+  }
+
+  get spanId(): string {
+    return this.#span.spanId
+  }
+}

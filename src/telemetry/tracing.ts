@@ -20,7 +20,6 @@ import {
   serverSpanOptions,
   spanIdsOfActive,
 } from './request-span.ts'
-import { localSpanId, localTraceIdOf } from './trace-context.ts'
 import { acquireGlobals, releaseGlobals } from './tracing-globals.ts'
 
 export { unkeptSpanAttribute } from './in-process-sampler.ts'
@@ -194,20 +193,7 @@ export async function createTracing(options: TracingOptions): Promise<Tracing> {
         if (exporting) parent = propagation.extract(ROOT_CONTEXT, headers, headerGetter)
         span = tracer.startSpan(spanName, serverSpanOptions(method, path, userAgent), parent)
       }
-      const ids = span?.spanContext()
-      const spanId = ids?.spanId ?? localSpanId()
-      const traceId = ids?.traceId ?? localTraceIdOf(spanId)
-      const request = new RequestSpan(
-        span,
-        traceId,
-        spanId,
-        parent,
-        method,
-        path,
-        spanName,
-        userAgent,
-        recorders,
-      )
+      const request = new RequestSpan(span, parent, method, path, spanName, userAgent, recorders)
       for (const recorder of recorders) recorder.requestStarted(request)
       return request
     },

@@ -71,6 +71,7 @@ export { HttpError, isHttpError, type Violation, validationError } from './http-
 export { HttpServer, type HttpServerOptions } from './http-server.ts'
 export { createHttpsRedirectServer, type HttpsRedirectOptions } from './https-redirect.ts'
 export { type InjectOptions, type InjectResponse, injectRequest } from './inject.ts'
+export { KeelResponse } from './keel-response.ts'
 export {
   type OpenApiDocument,
   type OpenApiOptions,

@@ -23,7 +23,7 @@ import {
   type StepContext,
   step,
 } from 'keel/flow'
-import { currentContext, type RequestContext, runWithContext } from 'keel/log'
+import { createLogger, currentContext, type RequestContext, runWithContext, setSpanSource } from 'keel/log'
 import { pino } from 'pino'
 import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest'
 import { LogCapture } from '../support/log-capture.ts'
@@ -1369,6 +1369,45 @@ export function describeDurableRunner(name: string, openDb: () => Promise<Db>): 
         expect(flowSpan!.links).toEqual([])
         const [work] = spansOf(runId, 'step work')
         expect(work!.parentSpanContext?.spanId).toBe(flowSpan!.spanContext().spanId)
+      })
+
+      it('the steps of a run the poller executes log under their own span: trace_id and span_id', async () => {
+        const logs = new LogCapture()
+        const keelLog = createLogger({ level: 'info', format: 'json', destination: 'stdout', stream: logs })
+        // What createTracing installs: the active span's ids for lines written outside requests.
+        setSpanSource(() => {
+          const ids = trace.getActiveSpan()?.spanContext()
+          return ids ? { traceId: ids.traceId, spanId: ids.spanId } : undefined
+        })
+        try {
+          const hold = gate()
+          const hog = blocking(hold)
+          const f = flow(flowName('logged'))
+            .andThen(
+              step('work', (_input: unknown, ctx) => {
+                ctx.logger.info('working')
+                return 'done'
+              }),
+            )
+            .build()
+          const runner = await startRunner({ flows: [hog, f], concurrency: 1, tracer, logger: keelLog.root })
+          await runner.submit(hog, {})
+          await eventually(() => expect(runner.activeRuns).toBe(1))
+          const { runId, request } = await submitInRequest(runner, f, {})
+          hold.open()
+          await runner.wait(runId)
+
+          const [work] = spansOf(runId, 'step work')
+          const line = logs.records.find((r) => r.msg === 'working')
+          expect(line).toMatchObject({
+            run_id: runId,
+            trace_id: request.traceId,
+            span_id: work!.spanContext().spanId,
+          })
+          expect(line).not.toHaveProperty('request_id')
+        } finally {
+          setSpanSource(undefined)
+        }
       })
 
       it('a run another runner submitted continues its trace on the runner that claims it', async () => {

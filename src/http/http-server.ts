@@ -3,9 +3,9 @@ import { createServer as createHttpsServer, type Server as HttpsServer } from 'n
 import { Server as NetServer, type Socket } from 'node:net'
 import type { Registry } from 'prom-client'
 import { KeelError } from '../errors/index.ts'
-import { type RequestContext as LogContext, type Logger, redactUrl, runWithContext } from '../log/index.ts'
+import { type Logger, redactUrl, runWithContext } from '../log/index.ts'
 import type { HttpMetrics, Tracing } from '../telemetry/index.ts'
-import { LocalTraceContext, parseTraceparent, SpanTraceContext } from '../telemetry/index.ts'
+import { requestLogContext } from '../telemetry/index.ts'
 import type { RouteRecorder } from '../telemetry/metrics.ts'
 import { answerClientError } from './client-error.ts'
 import { Exchange } from './exchange.ts'
@@ -219,13 +219,7 @@ export class HttpServer {
         ? tracing.startServerSpan(method, path, req.headers)
         : undefined
     exchange.span = span
-    const caller = span ? undefined : parseTraceparent(req.headers.traceparent as string | undefined)
-    // Without a span or a caller's trace, a local W3C-shaped id still ties the request's lines together.
-    const context: LogContext = span
-      ? new SpanTraceContext(requestId, span)
-      : caller
-        ? { requestId, traceId: caller.traceId, spanId: caller.spanId }
-        : new LocalTraceContext(requestId)
+    const context = requestLogContext(requestId, span, req.headers.traceparent as string | undefined)
     const allowed = match.found ? undefined : match.allowed
     if (span) span.run(this.#dispatchBound, context, exchange, allowed)
     else runWithContext(context, this.#dispatchBound, exchange, allowed)

@@ -2,7 +2,7 @@ import { type IncomingMessage, type OutgoingHttpHeaders, ServerResponse } from '
 import type { Duplex } from 'node:stream'
 import { type Server, type WebSocket, WebSocketServer } from 'ws'
 import { type Logger, runWithContext } from '../log/index.ts'
-import { localTraceIds, parseTraceparent } from '../telemetry/index.ts'
+import { requestLogContext } from '../telemetry/index.ts'
 import { Exchange } from './exchange.ts'
 import { type Guard, type Handler, withGuards } from './guard.ts'
 import { HttpError, isHttpError } from './http-error.ts'
@@ -202,13 +202,7 @@ export class WebSocketEndpoints {
     )
     exchange.span = span
     const chain = this.#chainFor(match.route)
-    // As for HTTP: the span's trace id, else the caller's (tracing off), else a fresh one.
-    const caller = span ? undefined : parseTraceparent(req.headers.traceparent as string | undefined)
-    const context = {
-      requestId,
-      traceId: span?.traceId ?? caller?.traceId ?? localTraceIds().traceId,
-      spanId: span?.spanId ?? caller?.spanId,
-    }
+    const context = requestLogContext(requestId, span, req.headers.traceparent as string | undefined)
     const completeHandshake = () => {
       this.#requestIds.set(req, requestId)
       socket.off('error', onError)

@@ -8,7 +8,7 @@ export {
 export { createMetrics, type HttpMetrics, httpDurationBuckets, type KeelMetrics } from './metrics.ts'
 export { type BoundMetricSpec, boundCounter, boundGauge, OutcomeCounters } from './outcome-counters.ts'
 export { perRegistry } from './per-registry.ts'
-export { LocalTraceContext, localTraceIds, parseTraceparent, SpanTraceContext } from './trace-context.ts'
+export { localTraceIds, parseTraceparent, requestLogContext } from './trace-context.ts'
 export {
   createTracing,
   disabledTracing,

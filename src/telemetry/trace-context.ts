@@ -1,4 +1,5 @@
 import { randomBytes } from 'node:crypto'
+import type { RequestContext } from '../log/index.ts'
 
 const traceparentPattern = /^[0-9a-f]{2}-([0-9a-f]{32})-([0-9a-f]{16})-[0-9a-f]{2}$/
 
@@ -43,11 +44,31 @@ export function localTraceIds(): { traceId: string; spanId: string } {
   return { traceId: localPrefix + spanId, spanId }
 }
 
+/** A span's ids as {@link requestLogContext} reads them: a request's server span. */
+interface SpanIds {
+  readonly traceId: string
+  readonly spanId: string
+}
+
 /**
- * The log context of a request with neither a span nor a caller's trace. Its local trace id is
- * made when a log line first reads it, so a request that logs nothing never makes one.
+ * The log context (`request_id`, `trace_id`, `span_id`) of a request: the span's ids when it has
+ * one, else the caller's from `traceparent` (tracing off), else a local trace id that still ties
+ * the request's lines together. The span's and the local ids are read when a log line first asks,
+ * so a request that logs nothing never formats them. HTTP requests and WebSocket upgrades alike.
  */
-export class LocalTraceContext {
+export function requestLogContext(
+  requestId: string,
+  span: SpanIds | undefined,
+  traceparent: string | undefined,
+): RequestContext & { readonly traceId: string } {
+  if (span) return new SpanTraceContext(requestId, span)
+  const caller = parseTraceparent(traceparent)
+  return caller
+    ? { requestId, traceId: caller.traceId, spanId: caller.spanId }
+    : new LocalTraceContext(requestId)
+}
+
+class LocalTraceContext implements RequestContext {
   readonly spanId = undefined
   #traceId: string | undefined
 
@@ -59,16 +80,12 @@ export class LocalTraceContext {
   }
 }
 
-/**
- * The log context of a request with a span: the ids are read from the span when a log line asks,
- * so a span whose ids are made on demand (an unrecorded request's) makes them only then.
- */
-export class SpanTraceContext {
-  readonly #span: { readonly traceId: string; readonly spanId: string }
+class SpanTraceContext implements RequestContext {
+  readonly #span: SpanIds
 
   constructor(
     readonly requestId: string,
-    span: { readonly traceId: string; readonly spanId: string },
+    span: SpanIds,
   ) {
     this.#span = span
   }

@@ -19,8 +19,11 @@ export function requestIdFrom(header: string | string[] | undefined): string {
  * random, as version 4 would claim.
  */
 export function mintRequestId(): string {
-  if (counter === maxCounter) prefix = drawPrefix()
-  counter = counter === maxCounter ? 1 : counter + 1
+  if (counter === maxCounter) {
+    prefix = drawPrefix()
+    counter = 0
+  }
+  counter++
   return prefix + counter.toString(16).padStart(12, '0')
 }
 

@@ -1345,15 +1345,24 @@ export function describeDurableRunner(name: string, openDb: () => Promise<Db>): 
           .andThen(step('hold', () => hold.promise))
           .build()
 
-      it('a run the poller executes (no slot was free) continues the trace of the span that submitted it', async () => {
+      /**
+       * A runner of concurrency 1 (and `f`) whose only slot a blocking run holds, so a run
+       * submitted now waits for the poller; `hold.open()` frees the slot.
+       */
+      async function busyRunner(f: Flow<unknown, unknown>, options: Partial<FlowRunnerOptions> = {}) {
         const hold = gate()
         const hog = blocking(hold)
+        const runner = await startRunner({ flows: [hog, f], concurrency: 1, tracer, ...options })
+        await runner.submit(hog, {})
+        await eventually(() => expect(runner.activeRuns).toBe(1))
+        return { runner, hold }
+      }
+
+      it('a run the poller executes (no slot was free) continues the trace of the span that submitted it', async () => {
         const f = flow(flowName('queued'))
           .andThen(step('work', () => 'done'))
           .build()
-        const runner = await startRunner({ flows: [hog, f], concurrency: 1, tracer })
-        await runner.submit(hog, {})
-        await eventually(() => expect(runner.activeRuns).toBe(1))
+        const { runner, hold } = await busyRunner(f)
 
         const { runId, request } = await submitInRequest(runner, f, {})
 
@@ -1380,8 +1389,6 @@ export function describeDurableRunner(name: string, openDb: () => Promise<Db>): 
           return ids ? { traceId: ids.traceId, spanId: ids.spanId } : undefined
         })
         try {
-          const hold = gate()
-          const hog = blocking(hold)
           const f = flow(flowName('logged'))
             .andThen(
               step('work', (_input: unknown, ctx) => {
@@ -1390,9 +1397,7 @@ export function describeDurableRunner(name: string, openDb: () => Promise<Db>): 
               }),
             )
             .build()
-          const runner = await startRunner({ flows: [hog, f], concurrency: 1, tracer, logger: keelLog.root })
-          await runner.submit(hog, {})
-          await eventually(() => expect(runner.activeRuns).toBe(1))
+          const { runner, hold } = await busyRunner(f, { logger: keelLog.root })
           const { runId, request } = await submitInRequest(runner, f, {})
           hold.open()
           await runner.wait(runId)
@@ -1485,14 +1490,10 @@ export function describeDurableRunner(name: string, openDb: () => Promise<Db>): 
       })
 
       it('keeps the unsampled flag of a submitter that is recorded but not sampled', async () => {
-        const hold = gate()
-        const hog = blocking(hold)
         const f = flow(flowName('recorded'))
           .andThen(step('work', () => 'done'))
           .build()
-        const runner = await startRunner({ flows: [hog, f], concurrency: 1, tracer: recordingTracer })
-        await runner.submit(hog, {})
-        await eventually(() => expect(runner.activeRuns).toBe(1))
+        const { runner, hold } = await busyRunner(f, { tracer: recordingTracer })
 
         const { runId, request } = await submitInRequest(runner, f, {}, recordingTracer)
 

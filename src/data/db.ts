@@ -31,6 +31,12 @@ export interface Db extends Queryable {
   transaction<T>(fn: (tx: Queryable) => Promise<T>): Promise<T>
   /** Runs a script of several statements without parameters (migrations). */
   execute(script: string): Promise<void>
+  /**
+   * Connections open now: the pool's on PostgreSQL (it opens them on demand, up to
+   * `poolSize`, and closes idle ones), 1 on PGlite until closed. Published as
+   * `keel_db_pool_connections` by {@link instrumentDb}.
+   */
+  openConnections(): number
   /** Closes the database or the pool; queries after this reject. */
   close(): Promise<void>
 }

@@ -1,6 +1,6 @@
 import type { Registry } from 'prom-client'
 import type { Logger } from '../log/index.ts'
-import { BoundCounter, BoundGauge, BoundHistogram, perRegistry } from '../telemetry/index.ts'
+import { BoundCounter, BoundGauge, BoundHistogram, perRegistry, SampledGauge } from '../telemetry/index.ts'
 import type { Db, Queryable } from './db.ts'
 
 /** Options of {@link instrumentDb}. */
@@ -41,9 +41,16 @@ export type DbOperation = 'select' | 'insert' | 'update' | 'delete' | 'other'
 export function instrumentDb(db: Db, options: InstrumentDbOptions = {}): Db {
   const probe = createProbe(db.driver, options)
   const queryable = new MeasuredQueryable(db, probe)
+  // Read at scrape time: the pool opens and closes connections without telling anyone.
+  const connections = options.registry
+    ? dbMetrics(options.registry).poolConnections.labels(db.driver)
+    : undefined
+  const readConnections = () => db.openConnections()
+  connections?.add(readConnections)
   return {
     driver: db.driver,
     query: queryable.query.bind(queryable),
+    openConnections: readConnections,
     async transaction(fn) {
       try {
         const result = await db.transaction((tx) => fn(new MeasuredQueryable(tx, probe)))
@@ -66,7 +73,10 @@ export function instrumentDb(db: Db, options: InstrumentDbOptions = {}): Db {
         probe.finish(script, series, outcome, startedAt)
       }
     },
-    close: () => db.close(),
+    async close() {
+      await db.close()
+      connections?.delete(readConnections)
+    },
   }
 }
 
@@ -169,6 +179,7 @@ interface DbMetrics {
   readonly queries: BoundCounter
   readonly inFlight: BoundGauge
   readonly poolMax: BoundGauge
+  readonly poolConnections: SampledGauge
   readonly transactions: BoundCounter
 }
 
@@ -204,6 +215,12 @@ const dbMetrics = perRegistry(
     poolMax: new BoundGauge({
       name: 'keel_db_pool_max',
       help: 'Connections the database pool may open; keel_db_queries_in_flight above it wait for one',
+      labelNames: ['driver'],
+      registry,
+    }),
+    poolConnections: new SampledGauge({
+      name: 'keel_db_pool_connections',
+      help: 'Connections the database pool has open now (opened on demand up to keel_db_pool_max, idle ones closed)',
       labelNames: ['driver'],
       registry,
     }),

@@ -36,6 +36,7 @@ export async function openPgliteDb(options: { dataDir?: string } = {}): Promise<
     driver: 'pglite',
     ...on(pg),
     transaction: (fn) => pg.transaction((tx) => fn(on(tx))),
+    openConnections: () => (closed ? 0 : 1),
     async execute(script) {
       await pg.exec(script)
     },

@@ -1,5 +1,6 @@
 import { KeelError } from '../errors/index.ts'
 import { redactUrl } from '../log/index.ts'
+import { countedSockets } from './counted-sockets.ts'
 import type { Db, Queryable } from './db.ts'
 import { postgresSsl, type SslMode } from './postgres-tls.ts'
 
@@ -32,8 +33,11 @@ export interface PostgresDbOptions {
 export async function openPostgresDb(options: PostgresDbOptions): Promise<Db> {
   const { default: postgres } = await import('postgres')
   const ssl = options.sslmode ? postgresSsl(options.sslmode, options.sslRootCert) : undefined
+  const sockets = countedSockets()
   const sql = postgres(options.url, {
     ...(ssl === undefined ? {} : { ssl }),
+    // A documented option (README, "Custom socket") that postgres.js's type definitions leave out.
+    ...({ socket: sockets.connect } as object),
     max: options.poolSize ?? 10,
     idle_timeout: options.idleTimeoutSeconds ?? 30,
     connect_timeout: 10,
@@ -94,6 +98,7 @@ export async function openPostgresDb(options: PostgresDbOptions): Promise<Db> {
     ...on(sql),
     transaction: <T>(fn: (tx: Queryable) => Promise<T>) =>
       sql.begin((tx) => fn(on(tx as unknown as Runner))) as Promise<T>,
+    openConnections: () => sockets.open,
     async execute(script) {
       await sql.unsafe(script)
     },

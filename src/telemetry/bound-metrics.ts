@@ -90,6 +90,31 @@ export class BoundGauge extends BoundCounter {
 }
 
 /**
+ * A gauge read when the registry renders: each label set reports the sum of the readers added
+ * to it (`keel_db_pool_connections`: every pool of a driver). Nothing is written on a hot path.
+ */
+export class SampledGauge extends BoundMetric<Set<() => number>> {
+  readonly type = 'gauge'
+
+  protected create(): Set<() => number> {
+    return new Set()
+  }
+
+  async get() {
+    const values: MetricValue[] = []
+    for (const { labels, child } of this.children.values()) {
+      let value = 0
+      for (const read of child) value += read()
+      values.push({ labels, value })
+    }
+    return { name: this.name, help: this.help, type: this.type, values, aggregator: this.aggregator }
+  }
+
+  /** `registry.resetMetrics()` keeps the readers: what they read is not the registry's to reset. */
+  override reset(): void {}
+}
+
+/**
  * A gauge without labels (`keel_http_requests_in_flight`): `inc()` and `dec()` are one addition.
  * prom-client's `Gauge` hashes its (empty) label set on every call.
  */

@@ -4,6 +4,7 @@ export {
   BoundHistogram,
   CounterChild,
   type HistogramChild,
+  SampledGauge,
 } from './bound-metrics.ts'
 export { createMetrics, type HttpMetrics, httpDurationBuckets, type KeelMetrics } from './metrics.ts'
 export { type BoundMetricSpec, boundCounter, boundGauge, OutcomeCounters } from './outcome-counters.ts'

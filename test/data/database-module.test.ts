@@ -48,6 +48,9 @@ describe('database()', () => {
     expect(inserts.map((s) => s.value)).toEqual([1])
     // One connection: PGlite serves one statement at a time.
     expect(findSamples(samples, 'keel_db_pool_max', { driver: 'pglite' }).map((s) => s.value)).toEqual([1])
+    expect(
+      findSamples(samples, 'keel_db_pool_connections', { driver: 'pglite' }).map((s) => s.value),
+    ).toEqual([1])
 
     // No server in use today, but replicas of this app need PostgreSQL.
     expect(app.describe().modules).toEqual([

@@ -111,6 +111,25 @@ describe('instrumentDb metrics', () => {
     expect(await value(registry, 'keel_db_queries_total', { operation: 'select' })).toBe(2)
   })
 
+  it('reads the open connections of every pool at scrape time, and stops reading a closed one', async () => {
+    const registry = new Registry()
+    const connections = () => value(registry, 'keel_db_pool_connections', { driver: 'pglite' })
+    let open = 3
+    // The shared database must stay open for the other tests: its stand-ins only pretend to close.
+    const first = instrumentDb({ ...raw, openConnections: () => open, close: async () => {} }, { registry })
+    const second = instrumentDb({ ...raw, close: async () => {} }, { registry })
+    expect(first.openConnections()).toBe(3)
+    expect(await connections()).toBe(3 + 1)
+    open = 5
+    expect(await connections()).toBe(5 + 1)
+    await first.close()
+    expect(await connections()).toBe(1)
+    await second.close()
+    expect(await connections()).toBe(0)
+    // PGlite itself reports its one connection while open.
+    expect(raw.openConnections()).toBe(1)
+  })
+
   it('passes rows, errors and transaction results through unchanged', async () => {
     const db = instrumentDb(raw, {})
     expect(db.driver).toBe('pglite')

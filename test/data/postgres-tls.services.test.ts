@@ -41,6 +41,10 @@ describe('PostgreSQL sslmode', () => {
   it('verify-full with the CA that signed the server: connected over TLS', async () => {
     const db = await openPostgresDb({ url: server.url, sslmode: 'verify-full', sslRootCert: server.caFile })
     expect(await usesTls(db)).toBe(true)
+    // The plain socket under TLS is the one counted, and counted down when the pool closes.
+    expect(db.openConnections()).toBe(1)
+    await db.close()
+    expect(db.openConnections()).toBe(0)
   })
 
   it('verify-full refuses a server signed by another CA, and one only the system CAs would have to trust', async () => {

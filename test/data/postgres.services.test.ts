@@ -87,6 +87,30 @@ describe('PostgreSQL connection', () => {
       await db.close()
     }
   })
+
+  it('counts the pool connections it opens on demand, closes when idle, and ends on close', async () => {
+    const db = await openPostgresDb({ url: schemaUrl, poolSize: 4, idleTimeoutSeconds: 1 })
+    try {
+      // Open checked the server with one statement, on one connection.
+      expect(db.openConnections()).toBe(1)
+      const sleepers = Array.from({ length: 6 }, () =>
+        db.query<{ pid: number }>('select pg_backend_pid() as pid, pg_sleep(0.2)'),
+      )
+      const pids = new Set((await Promise.all(sleepers)).map(([row]) => row!.pid))
+      // Six statements at once grew the pool to its size; the server saw as many backends.
+      expect(pids.size).toBe(4)
+      expect(db.openConnections()).toBe(4)
+      const deadline = Date.now() + 5_000
+      while (db.openConnections() > 0 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50))
+      expect(db.openConnections()).toBe(0)
+      // The next statement opens one again.
+      await db.query('select 1')
+      expect(db.openConnections()).toBe(1)
+    } finally {
+      await db.close()
+    }
+    expect(db.openConnections()).toBe(0)
+  })
 })
 
 describe('database() on PostgreSQL', () => {

@@ -296,11 +296,15 @@ function databaseRow(plan: DeploymentPlan): RowSpec {
       {
         title: 'Statements in flight',
         description:
-          'Per instance, with the pool size (keel_db_pool_max): above it, statements wait for a connection.',
+          'Per instance, with the connections open (keel_db_pool_connections) and the pool size (keel_db_pool_max): above it, statements wait for a connection.',
         unit: 'short',
         width: 8,
         queries: [
           { expr: `sum by (instance) (${selector(m.dbInFlight, base(plan))})`, legend: '{{instance}}' },
+          {
+            expr: `sum by (instance) (${selector(m.dbPoolConnections, base(plan))})`,
+            legend: '{{instance}} connections',
+          },
           { expr: `max(${selector(m.dbPoolMax, base(plan))})`, legend: 'pool size' },
         ],
       },

@@ -23,6 +23,7 @@ export const keelMetricNames = {
   dbDuration: 'keel_db_query_duration_seconds',
   dbInFlight: 'keel_db_queries_in_flight',
   dbPoolMax: 'keel_db_pool_max',
+  dbPoolConnections: 'keel_db_pool_connections',
   circuitState: 'keel_circuit_state',
   /** prom-client's default metrics: present while `metrics.defaultMetrics` is on. */
   processStartTime: 'process_start_time_seconds',

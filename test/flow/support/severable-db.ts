@@ -17,6 +17,7 @@ export function severableDb(shared: Db): SeverableDb {
       severed ? cut() : shared.query<Row>(sql, params),
     transaction: <T>(fn: (tx: Queryable) => Promise<T>) => (severed ? cut() : shared.transaction(fn)),
     execute: (script: string) => (severed ? cut() : shared.execute(script)),
+    openConnections: () => shared.openConnections(),
     close: async () => {},
   }
   return {

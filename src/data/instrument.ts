@@ -14,7 +14,8 @@ export interface InstrumentDbOptions {
   /**
    * Connections the driver may open (`data.poolSize` for PostgreSQL, 1 for PGlite), published as
    * `keel_db_pool_max` so that in-flight statements read as a share of the pool: at or above 1
-   * statements queue for a connection.
+   * statements queue for a connection. Also marks a slow statement that started with every
+   * connection busy (`queued: true` in the slow-query log): its duration includes the wait.
    */
   poolMax?: number
 }
@@ -52,25 +53,29 @@ export function instrumentDb(db: Db, options: InstrumentDbOptions = {}): Db {
     query: queryable.query.bind(queryable),
     openConnections: readConnections,
     async transaction(fn) {
+      // An open transaction holds a connection, statement or not.
+      probe.held++
       try {
-        const result = await db.transaction((tx) => fn(new MeasuredQueryable(tx, probe)))
+        const result = await db.transaction((tx) => fn(new MeasuredQueryable(tx, probe, true)))
         probe.commits.inc()
         return result
       } catch (error) {
         probe.rollbacks.inc()
         throw error
+      } finally {
+        probe.held--
       }
     },
     async execute(script) {
       const series = probe.series[operationOf(script)]
+      const queued = probe.start(false)
       const startedAt = performance.now()
-      probe.inFlight.inc()
       let outcome = series.error
       try {
         await db.execute(script)
         outcome = series.ok
       } finally {
-        probe.finish(script, series, outcome, startedAt)
+        probe.finish(script, series, outcome, startedAt, queued)
       }
     },
     async close() {
@@ -84,32 +89,35 @@ export function instrumentDb(db: Db, options: InstrumentDbOptions = {}): Db {
 class MeasuredQueryable implements Queryable {
   readonly #target: Queryable
   readonly #probe: Probe
+  /** Inside a transaction, whose connection is its own: a statement there never waits for the pool. */
+  readonly #inTransaction: boolean
 
-  constructor(target: Queryable, probe: Probe) {
+  constructor(target: Queryable, probe: Probe, inTransaction = false) {
     this.#target = target
     this.#probe = probe
+    this.#inTransaction = inTransaction
   }
 
   // then() rather than async/await: one promise per statement instead of two, on the hot path.
   query<Row = Record<string, unknown>>(sql: string, params?: readonly unknown[]): Promise<Row[]> {
     const probe = this.#probe
     const series = probe.series[operationOf(sql)]
+    const queued = probe.start(this.#inTransaction)
     const startedAt = performance.now()
-    probe.inFlight.inc()
     let running: Promise<Row[]>
     try {
       running = this.#target.query<Row>(sql, params)
     } catch (error) {
-      probe.finish(sql, series, series.error, startedAt)
+      probe.finish(sql, series, series.error, startedAt, queued)
       return Promise.reject(error)
     }
     return running.then(
       (rows) => {
-        probe.finish(sql, series, series.ok, startedAt)
+        probe.finish(sql, series, series.ok, startedAt, queued)
         return rows
       },
       (error: unknown) => {
-        probe.finish(sql, series, series.error, startedAt)
+        probe.finish(sql, series, series.error, startedAt, queued)
         throw error
       },
     )
@@ -130,10 +138,25 @@ interface OperationSeries {
 /** What one instrumented Db records into, bound once to its driver. */
 interface Probe {
   readonly series: Readonly<Record<DbOperation, OperationSeries>>
-  readonly inFlight: { inc(by?: number): void }
   readonly commits: Increment
   readonly rollbacks: Increment
-  finish(sql: string, series: OperationSeries, outcome: Increment, startedAt: number): void
+  /**
+   * Connections busy as far as this Db can tell: statements outside transactions running now,
+   * plus open transactions.
+   */
+  held: number
+  /**
+   * A statement starts: counted in flight, and whether it started with every connection busy
+   * (`undefined` inside a transaction, whose connection is its own).
+   */
+  start(inTransaction: boolean): boolean | undefined
+  finish(
+    sql: string,
+    series: OperationSeries,
+    outcome: Increment,
+    startedAt: number,
+    queued: boolean | undefined,
+  ): void
 }
 
 const operations: readonly DbOperation[] = ['select', 'insert', 'update', 'delete', 'other']
@@ -156,18 +179,26 @@ function createProbe(driver: Db['driver'], options: InstrumentDbOptions): Probe 
   const logger = options.logger
   const slowQueryMs = options.slowQueryMs ?? 500
   const slowAfterMs = logger && slowQueryMs > 0 ? slowQueryMs : Number.POSITIVE_INFINITY
+  const poolMax = options.poolMax ?? Number.POSITIVE_INFINITY
   return {
     series,
-    inFlight,
     commits: metrics ? metrics.transactions.labels(driver, 'commit') : noop,
     rollbacks: metrics ? metrics.transactions.labels(driver, 'rollback') : noop,
-    finish(sql, statement, outcome, startedAt) {
+    held: 0,
+    start(inTransaction) {
+      inFlight.inc()
+      if (inTransaction) return undefined
+      return this.held++ >= poolMax
+    },
+    finish(sql, statement, outcome, startedAt, queued) {
       const ms = performance.now() - startedAt
       inFlight.inc(-1)
+      if (queued !== undefined) this.held--
       statement.duration.observe(ms / 1000)
       outcome.inc()
       if (ms > slowAfterMs) {
-        logger!.warn({ statement: statementText(sql), duration_ms: Math.round(ms) }, 'slow query')
+        const fields = { statement: statementText(sql), duration_ms: Math.round(ms) }
+        logger!.warn(queued ? { ...fields, queued: true } : fields, 'slow query')
       }
     },
   }

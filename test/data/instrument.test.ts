@@ -161,6 +161,33 @@ describe('instrumentDb slow-query log', () => {
     expect(logs.text).not.toContain(secret)
   })
 
+  it('marks a slow statement that started with every connection busy as queued', async () => {
+    const { logs, logger } = jsonLogger()
+    // PGlite has one connection, as poolMax says: a second statement waits for the first.
+    const db = instrumentDb(raw, { logger, slowQueryMs: 30, poolMax: 1 })
+    await Promise.all([db.query('select pg_sleep(0.05), 1 as first'), db.query('select 2 as second')])
+    // A transaction holds the connection: a statement outside it waits, the ones inside do not.
+    let release!: () => void
+    const gate = new Promise<void>((resolve) => {
+      release = resolve
+    })
+    const transaction = db.transaction(async (tx) => {
+      await gate
+      await tx.query('select pg_sleep(0.05), 3 as inside')
+    })
+    const outside = db.query('select 4 as outside')
+    setTimeout(release, 20)
+    await Promise.all([transaction, outside])
+    const slow = logs.records.filter((r) => r.msg === 'slow query')
+    const byStatement = Object.fromEntries(slow.map((r) => [String(r.statement), r.queued]))
+    expect(byStatement).toEqual({
+      'select pg_sleep(0.05), 1 as first': undefined,
+      'select 2 as second': true,
+      'select pg_sleep(0.05), 3 as inside': undefined,
+      'select 4 as outside': true,
+    })
+  })
+
   it('cuts a long statement at 200 characters', async () => {
     const { logs, logger } = jsonLogger()
     const db = instrumentDb(raw, { logger, slowQueryMs: 10 })

@@ -12,46 +12,12 @@
 // DURATION (s, default 5), ROUNDS (default 4), CONNECTIONS (default 50) and STORE_SPANS
 // (inspector.store.maxSpans, default 20 000) override; PIN=1 pins servers and load to a CPU each.
 import { execFileSync, fork } from 'node:child_process'
-import { mkdtempSync } from 'node:fs'
-import { tmpdir } from 'node:os'
-import { join } from 'node:path'
-import { Type } from '@sinclair/typebox'
 import autocannon from 'autocannon'
-import { type App, createApp } from '../../src/app/index.ts'
-import { inspector } from '../../src/inspector/index.ts'
+import { build } from './app.ts'
 
 const duration = Number(process.env.DURATION ?? 5)
 const rounds = Number(process.env.ROUNDS ?? 4)
 const connections = Number(process.env.CONNECTIONS ?? 50)
-
-const silent = { write() {} }
-
-function build(withInspector: boolean): App {
-  const app = createApp({
-    root: mkdtempSync(join(tmpdir(), 'keel-bench-')),
-    env: {},
-    logStream: silent,
-    modules: withInspector ? [inspector()] : [],
-    overrides: {
-      server: { port: 0, host: '127.0.0.1' },
-      log: { level: 'warn' },
-      metrics: { defaultMetrics: false },
-      ...(withInspector && process.env.STORE_SPANS
-        ? { inspector: { store: { maxSpans: Number(process.env.STORE_SPANS) } } }
-        : {}),
-    },
-  })
-  app.get('/hello', () => ({ hello: 'world' }))
-  app.get(
-    '/users/:id',
-    {
-      params: Type.Object({ id: Type.Integer({ minimum: 1 }) }),
-      response: { 200: Type.Object({ id: Type.Integer(), name: Type.String() }) },
-    },
-    (ctx) => ({ id: ctx.params.id, name: 'Ada' }),
-  )
-  return app
-}
 
 interface Load {
   perSecond: number
@@ -84,7 +50,7 @@ async function serve(withInspector: boolean): Promise<void> {
 /** A forked server of one variant, and the way to ask it a question. */
 async function startServer(withInspector: boolean) {
   const child = fork(new URL(import.meta.url).pathname, [], {
-    env: { ...process.env, KEEL_BENCH_ROLE: withInspector ? 'inspected' : 'plain' },
+    env: { ...process.env, PORT: '0', KEEL_BENCH_ROLE: withInspector ? 'inspected' : 'plain' },
   })
   const ask = <T>(question: string | undefined, key: string): Promise<T> =>
     new Promise((resolve) => {

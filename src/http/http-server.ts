@@ -216,7 +216,7 @@ export class HttpServer {
     const tracing = this.#options.tracing()
     const span =
       tracing.enabled && !exchange.definition?.internal
-        ? tracing.startServerSpan(method, path, req.headers)
+        ? tracing.startServerSpan(method, path, req.headers, method, startedAt)
         : undefined
     exchange.span = span
     const context = requestLogContext(requestId, span, req.headers.traceparent as string | undefined)
@@ -335,7 +335,8 @@ export class HttpServer {
 
   #finish(exchange: Exchange): void {
     const { res, definition, method, error } = exchange
-    const seconds = (performance.now() - exchange.startedAt) / 1000
+    const durationMs = performance.now() - exchange.startedAt
+    const seconds = durationMs / 1000
     const status = res.statusCode
     if (exchange.recorder) exchange.recorder.observe(status, seconds)
     else if (!definition) {
@@ -346,7 +347,7 @@ export class HttpServer {
         seconds,
       )
     }
-    exchange.span?.end(status, definition?.path, error)
+    exchange.span?.end(status, definition?.path, error, durationMs)
     const log = this.#options.log
     if (status >= 500 && error !== undefined) {
       log.error(

@@ -186,7 +186,8 @@ export function inspector(options: InspectorOptions = {}): InspectorModule {
         steps,
         flows: flowWindows,
         inFlight,
-        now,
+        // Only a test's clock: left unset, requests are placed by the times the server took.
+        ...(options.now ? { now: options.now } : {}),
         maxTracesPerSecond,
         onTrace: (trace) => {
           if (started.live.hasClients) started.live.publish({ type: 'trace', trace: summarize(trace) })

@@ -25,6 +25,10 @@ export interface SpanRecorderTargets {
    * count every span either way.
    */
   readonly maxTracesPerSecond?: number
+  /**
+   * A clock for tests (epoch ms). Unset, spans read `Date.now` and requests need no clock: they
+   * are placed by the start and duration the server measured.
+   */
   readonly now?: () => number
 }
 
@@ -46,6 +50,8 @@ export class SpanRecorder implements SpanProcessor, RequestRecorder {
   readonly #t: SpanRecorderTargets
   readonly #inFlight: InFlight<object>
   readonly #now: () => number
+  /** The test's clock, if one was given: then it places requests too. */
+  readonly #testClock: (() => number) | undefined
   readonly #maxPerSecond: number
   #observesRequests = false
   /** The second `#keptThisSecond` counts in. */
@@ -57,6 +63,7 @@ export class SpanRecorder implements SpanProcessor, RequestRecorder {
     // Holds spans and observed requests alike; `runningOperationOf` tells them apart.
     this.#inFlight = targets.inFlight as InFlight<object>
     this.#now = targets.now ?? Date.now
+    this.#testClock = targets.now
     this.#maxPerSecond = targets.maxTracesPerSecond ?? 0
   }
 
@@ -64,8 +71,8 @@ export class SpanRecorder implements SpanProcessor, RequestRecorder {
     this.#observesRequests = true
   }
 
-  admitRequest(): boolean {
-    return this.#mayKeep(this.#now())
+  admitRequest(nowMs?: number): boolean {
+    return this.#mayKeep(this.#testClock?.() ?? nowMs ?? this.#now())
   }
 
   requestStarted(request: ObservedRequest): void {
@@ -74,7 +81,8 @@ export class SpanRecorder implements SpanProcessor, RequestRecorder {
 
   requestEnded(request: ObservedRequest): void {
     const t = this.#t
-    const now = this.#now()
+    // Its own end, rather than a clock read: the server timed the request already.
+    const now = this.#testClock?.() ?? request.startMs + request.durationMs
     const isFailed = request.status >= 500
     t.routes.record(request.method, request.route ?? '(unmatched)', now, request.durationMs, isFailed)
     // Failed requests are always kept: one that got no span is kept as its server span alone.

@@ -70,9 +70,13 @@ export interface ObservedRequest {
 export interface RequestRecorder {
   /** Called once by `createTracing`: from now on requests reach {@link requestStarted} and {@link requestEnded}. */
   observeRequests(): void
-  /** Whether a request starting now, not sampled for export, gets a recorded span (its trace kept). */
-  admitRequest(): boolean
+  /**
+   * Whether a request starting now, not sampled for export, gets a recorded span (its trace
+   * kept). `nowMs` is its start in epoch ms when known; unset, the recorder reads its clock.
+   */
+  admitRequest(nowMs?: number): boolean
   requestStarted(request: ObservedRequest): void
+  /** The request ended: its end is `startMs + durationMs`, no clock needed. */
   requestEnded(request: ObservedRequest): void
 }
 
@@ -80,8 +84,8 @@ export const isRequestRecorder = (processor: SpanProcessor): processor is SpanPr
   typeof (processor as Partial<RequestRecorder>).admitRequest === 'function' &&
   typeof (processor as Partial<RequestRecorder>).requestEnded === 'function'
 
-export const admitted = (recorders: readonly RequestRecorder[]) => {
-  for (const recorder of recorders) if (recorder.admitRequest()) return true
+export const admitted = (recorders: readonly RequestRecorder[], nowMs?: number) => {
+  for (const recorder of recorders) if (recorder.admitRequest(nowMs)) return true
   return false
 }
 
@@ -145,6 +149,7 @@ export class RequestSpan implements ServerSpan, ObservedRequest, Context {
     readonly spanName: string,
     readonly userAgent: string | undefined,
     recorders: readonly RequestRecorder[],
+    startedAt: number,
   ) {
     this.#span = span
     if (span !== undefined) {
@@ -155,8 +160,7 @@ export class RequestSpan implements ServerSpan, ObservedRequest, Context {
     this.isRecorded = span?.isRecording() === true
     this.#parent = parent
     this.#recorders = recorders
-    // The clock is read only for recorders: plain export pays nothing here.
-    this.#startedAt = recorders.length > 0 ? performance.now() : 0
+    this.#startedAt = startedAt
   }
 
   /** The span's ids; without a span, local ids made when first read (most requests never are). */
@@ -204,7 +208,7 @@ export class RequestSpan implements ServerSpan, ObservedRequest, Context {
     return context.with(active, fn, undefined, ...args)
   }
 
-  end(status: number, route: string | undefined, error?: unknown): void {
+  end(status: number, route: string | undefined, error?: unknown, durationMs?: number): void {
     const span = this.#span
     if (span !== undefined) {
       if (this.isRecorded) {
@@ -225,7 +229,7 @@ export class RequestSpan implements ServerSpan, ObservedRequest, Context {
     this.route = route
     this.status = status
     this.error = error
-    this.durationMs = performance.now() - this.#startedAt
+    this.durationMs = durationMs ?? performance.now() - this.#startedAt
     for (const recorder of this.#recorders) recorder.requestEnded(this)
   }
 

@@ -110,7 +110,7 @@ describe('SpanRecorder observing requests through tracing (head decisions, expor
     serviceVersion: '0.0.0',
   }
 
-  async function observed(maxTracesPerSecond: number) {
+  async function observed(maxTracesPerSecond: number, { withClock = true } = {}) {
     const clock = { now: 1_700_000_000_000 }
     const windows = { bucketMs: 1000, buckets: 60, maxSeries: 100, describe: describeSeries }
     const store = new TraceStore({ maxSpans: 1000, maxBytes: 1e9, maxSpansPerTrace: 100 })
@@ -126,7 +126,7 @@ describe('SpanRecorder observing requests through tracing (head decisions, expor
       inFlight,
       onTrace: (trace) => announced.push(trace),
       maxTracesPerSecond,
-      now: () => clock.now,
+      ...(withClock ? { now: () => clock.now } : {}),
     })
     const tracing = await createTracing({ ...tracingOptions, processors: [recorder] })
     const start = (path = '/r/1') => tracing.startServerSpan('GET', path, { 'user-agent': 'test' })!
@@ -197,6 +197,32 @@ describe('SpanRecorder observing requests through tracing (head decisions, expor
         attributes: expect.objectContaining({ 'exception.type': 'TypeError', 'exception.message': 'kaboom' }),
       }),
     ])
+  })
+
+  it('without a test clock, admits and places a request by the start and duration the server measured', async () => {
+    const { tracing, routes, store } = await observed(1, { withClock: false })
+    shutdown = () => tracing.shutdown()
+    const headers = { 'user-agent': 'test' }
+    // Two requests in one second: the budget of 1 admits the first alone.
+    const sameSecond = [1, 2].map(() => tracing.startServerSpan('GET', '/r/1', headers)!)
+    expect(sameSecond.map((r) => r.span.isRecording())).toEqual([true, false])
+    // One that arrived three seconds ago falls in that second's budget, not this one's.
+    const arrivedAt = performance.now() - 3000
+    const earlier = tracing.startServerSpan('GET', '/r/1', headers, 'GET', arrivedAt)!
+    expect(earlier.span.isRecording()).toBe(true)
+    expect(earlier.startMs).toBeCloseTo(performance.timeOrigin + arrivedAt, 3)
+    for (const request of sameSecond) request.end(200, '/r/:id')
+    // Its window bucket is the one of its own end (arrival + the 40 ms measured), with that duration.
+    earlier.end(200, '/r/:id', undefined, 40)
+    const stats = routes.get('GET', '/r/:id', Date.now(), { series: true })!
+    expect(stats.count).toBe(3)
+    expect(stats.maxMs).toBe(40)
+    const endedAt = performance.timeOrigin + arrivedAt + 40
+    const bucket = stats.series!.find(
+      (point) => point.count > 0 && point.at <= endedAt && endedAt < point.at + 1000,
+    )
+    expect(bucket).toMatchObject({ count: 1, p95Ms: 40 })
+    expect(store.list()).toHaveLength(2)
   })
 
   it('does not store a failed request twice when its span was recorded', async () => {

@@ -196,10 +196,7 @@ function createProbe(driver: Db['driver'], options: InstrumentDbOptions): Probe 
       if (queued !== undefined) this.held--
       statement.duration.observe(ms / 1000)
       outcome.inc()
-      if (ms > slowAfterMs) {
-        const fields = { statement: statementText(sql), duration_ms: Math.round(ms) }
-        logger!.warn(queued ? { ...fields, queued: true } : fields, 'slow query')
-      }
+      if (ms > slowAfterMs) logger!.warn(slowQueryFields(sql, ms, queued), 'slow query')
     },
   }
 }
@@ -309,4 +306,26 @@ const isWordChar = (c: number) =>
 /** The SQL text for the slow-query log: whitespace collapsed to single spaces, at most 200 characters. */
 export function statementText(sql: string): string {
   return sql.replace(/\s+/g, ' ').trim().slice(0, 200)
+}
+
+/**
+ * A statement's name, from a comment that opens it: `/* name: todos.list *\/` (what resource
+ * routes send) or sqlc's `-- name: ListTodos`. The comment travels to the server too, so the
+ * name shows in `pg_stat_activity` and `pg_stat_statements`.
+ */
+const namePattern = /^\s*(?:\/\*\s*name:\s*([^\s*]+)\s*\*\/|--\s*name:\s*(\S+)[^\n]*(?:\n|$))/
+
+/** What the slow-query log says of a statement: its name if it has one, its text, never its parameters. */
+export function slowQueryFields(
+  sql: string,
+  ms: number,
+  queued: boolean | undefined,
+): Record<string, unknown> {
+  const named = namePattern.exec(sql)
+  return {
+    ...(named ? { name: named[1] ?? named[2] } : {}),
+    statement: statementText(named ? sql.slice(named[0].length) : sql),
+    duration_ms: Math.round(ms),
+    ...(queued ? { queued: true } : {}),
+  }
 }

@@ -188,6 +188,22 @@ describe('instrumentDb slow-query log', () => {
     })
   })
 
+  it('names a statement by its opening name comment, in the /* */ form or sqlc -- form', async () => {
+    const { logs, logger } = jsonLogger()
+    const db = instrumentDb(raw, { logger, slowQueryMs: 10 })
+    await db.query('/* name: todos.list */ select pg_sleep(0.05), $1::text as a', ['x'])
+    await db.query('-- name: ListTodos :many\nselect   pg_sleep(0.05)')
+    await db.query('/* not a name */ select pg_sleep(0.05)')
+    await db.query('select pg_sleep(0.05) /* name: late */')
+    const slow = logs.records.filter((r) => r.msg === 'slow query')
+    expect(slow.map((r) => [r.name, r.statement])).toEqual([
+      ['todos.list', 'select pg_sleep(0.05), $1::text as a'],
+      ['ListTodos', 'select pg_sleep(0.05)'],
+      [undefined, '/* not a name */ select pg_sleep(0.05)'],
+      [undefined, 'select pg_sleep(0.05) /* name: late */'],
+    ])
+  })
+
   it('cuts a long statement at 200 characters', async () => {
     const { logs, logger } = jsonLogger()
     const db = instrumentDb(raw, { logger, slowQueryMs: 10 })

@@ -39,9 +39,21 @@ export class ResourceStatements {
   /** `select` by primary key, by scope shape (bit 1: tenant, bit 2: owner): the text never varies otherwise. */
   readonly #getText: readonly string[]
   readonly #cursorChecks = new Map<string, TypeCheck<TSchema>>()
+  /** The comment that names each statement (`/* name: todos.list *\/ `), for the slow-query log and the server's views. */
+  readonly #name: Readonly<Record<'list' | 'get' | 'getMany' | 'insert' | 'update' | 'delete', string>>
 
   constructor(resource: ResourceDefinition) {
     this.#resource = resource
+    // Resource names are snake_case identifiers, so they cannot close the comment.
+    const name = (operation: string) => `/* name: ${resource.name}.${operation} */ `
+    this.#name = {
+      list: name('list'),
+      get: name('get'),
+      getMany: name('getMany'),
+      insert: name('insert'),
+      update: name('update'),
+      delete: name('delete'),
+    }
     this.#pk = q(resource.primaryKey)
     this.#table = q(resource.name)
     this.#fields = new Map(resource.fields.map((f) => [f.name, f]))
@@ -53,7 +65,7 @@ export class ResourceStatements {
       .join(', ')
     this.#getText = [0, 1, 2, 3].map((shape) => {
       const where = [`${this.#pk} = $1`, ...this.#scopeConditions(shapeScope(resource, shape), [null])]
-      return `select ${this.#columns} from ${this.#table}${clause(where)}`
+      return `${this.#name.get}select ${this.#columns} from ${this.#table}${clause(where)}`
     })
   }
 
@@ -85,7 +97,7 @@ export class ResourceStatements {
         ? `${this.#pk} ${direction}`
         : `${this.#q(column)} ${direction} nulls last, ${this.#pk} ${direction}`
     params.push(request.limit + 1)
-    let sql = `select ${this.#columns}${precise} from ${this.#table}${clause(where)} order by ${order} limit $${params.length}`
+    let sql = `${this.#name.list}select ${this.#columns}${precise} from ${this.#table}${clause(where)} order by ${order} limit $${params.length}`
     if (request.offset) {
       params.push(request.offset)
       sql += ` offset $${params.length}`
@@ -138,7 +150,7 @@ export class ResourceStatements {
       // Not a scope scopeFor makes for this resource: built as given, never from the prepared texts.
       const params: unknown[] = [id]
       const where = [`${this.#pk} = $1`, ...this.#scopeConditions(scope, params)]
-      return { sql: `select ${this.#columns} from ${this.#table}${clause(where)}`, params }
+      return { sql: `${this.#name.get}select ${this.#columns} from ${this.#table}${clause(where)}`, params }
     }
     // The scope's values in the order #scopeConditions numbers them: tenant, then owner.
     const params: unknown[] = [id]
@@ -151,7 +163,10 @@ export class ResourceStatements {
   getMany(ids: readonly unknown[], scope: RowScope): Statement {
     const params: unknown[] = [ids]
     const where = [`${this.#pk} = any($1)`, ...this.#scopeConditions(scope, params)]
-    return { sql: `select ${this.#columns} from ${q(this.#resource.name)}${clause(where)}`, params }
+    return {
+      sql: `${this.#name.getMany}select ${this.#columns} from ${q(this.#resource.name)}${clause(where)}`,
+      params,
+    }
   }
 
   /** Inserts `values`; the tenant field comes from the scope and the owner field is the caller, never the body. */
@@ -164,8 +179,8 @@ export class ResourceStatements {
     const placeholders = names.map((name) => this.#param(findField(this.#resource, name)!, row[name], params))
     const sql =
       names.length === 0
-        ? `insert into ${q(this.#resource.name)} default values returning ${this.#columns}`
-        : `insert into ${q(this.#resource.name)} (${names.map(q).join(', ')}) values (${placeholders.join(', ')}) returning ${this.#columns}`
+        ? `${this.#name.insert}insert into ${q(this.#resource.name)} default values returning ${this.#columns}`
+        : `${this.#name.insert}insert into ${q(this.#resource.name)} (${names.map(q).join(', ')}) values (${placeholders.join(', ')}) returning ${this.#columns}`
     return { sql, params }
   }
 
@@ -180,7 +195,7 @@ export class ResourceStatements {
     }
     const where = [`${this.#pk} = $1`, ...this.#scopeConditions(scope, params)]
     return {
-      sql: `update ${q(this.#resource.name)} set ${sets.join(', ')}${clause(where)} returning ${this.#columns}`,
+      sql: `${this.#name.update}update ${q(this.#resource.name)} set ${sets.join(', ')}${clause(where)} returning ${this.#columns}`,
       params,
     }
   }
@@ -191,8 +206,8 @@ export class ResourceStatements {
     const where = [`${this.#pk} = $1`, ...this.#scopeConditions(scope, params)]
     const table = q(this.#resource.name)
     const sql = this.#resource.softDelete
-      ? `update ${table} set deleted_at = now()${clause(where)} returning ${this.#columns}`
-      : `delete from ${table}${clause(where)} returning ${this.#columns}`
+      ? `${this.#name.delete}update ${table} set deleted_at = now()${clause(where)} returning ${this.#columns}`
+      : `${this.#name.delete}delete from ${table}${clause(where)} returning ${this.#columns}`
     return { sql, params }
   }
 

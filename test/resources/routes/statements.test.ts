@@ -25,21 +25,23 @@ endpoints:
 `)
 
 const columns = '"id", "org_id", "author_id", "title"'
+/** Every statement opens with a comment naming it: the slow-query log and pg_stat_activity show it. */
+const get = '/* name: notes.get */ '
 
 describe('ResourceStatements.get', () => {
   const statements = new ResourceStatements(notes)
 
   it('numbers the scope after the primary key, tenant before owner, and hides soft-deleted rows', () => {
     expect(statements.get(7, {})).toEqual({
-      sql: `select ${columns} from "notes" where "id" = $1 and deleted_at is null`,
+      sql: `${get}select ${columns} from "notes" where "id" = $1 and deleted_at is null`,
       params: [7],
     })
     expect(statements.get(7, { tenant: { field: 'org_id', value: 'acme' } })).toEqual({
-      sql: `select ${columns} from "notes" where "id" = $1 and "org_id" = $2 and deleted_at is null`,
+      sql: `${get}select ${columns} from "notes" where "id" = $1 and "org_id" = $2 and deleted_at is null`,
       params: [7, 'acme'],
     })
     expect(statements.get(7, { owner: { field: 'author_id', value: 'u1' }, actor: 'u1' })).toEqual({
-      sql: `select ${columns} from "notes" where "id" = $1 and "author_id" = $2 and deleted_at is null`,
+      sql: `${get}select ${columns} from "notes" where "id" = $1 and "author_id" = $2 and deleted_at is null`,
       params: [7, 'u1'],
     })
     expect(
@@ -48,14 +50,14 @@ describe('ResourceStatements.get', () => {
         owner: { field: 'author_id', value: 'u1' },
       }),
     ).toEqual({
-      sql: `select ${columns} from "notes" where "id" = $1 and "org_id" = $2 and "author_id" = $3 and deleted_at is null`,
+      sql: `${get}select ${columns} from "notes" where "id" = $1 and "org_id" = $2 and "author_id" = $3 and deleted_at is null`,
       params: [7, 'acme', 'u1'],
     })
   })
 
   it('builds the text from the scope it is given when the scope names other fields', () => {
     expect(statements.get(7, { tenant: { field: 'title', value: 'x' } })).toEqual({
-      sql: `select ${columns} from "notes" where "id" = $1 and "title" = $2 and deleted_at is null`,
+      sql: `${get}select ${columns} from "notes" where "id" = $1 and "title" = $2 and deleted_at is null`,
       params: [7, 'x'],
     })
   })
@@ -82,7 +84,7 @@ describe('ResourceStatements.list', () => {
       { tenant: { field: 'org_id', value: 'acme' } },
     )
     expect(statement).toEqual({
-      sql: `select ${columns} from "notes" where "org_id" = $1 and deleted_at is null and "title" = $2 and "id" > $3 order by "id" asc limit $4`,
+      sql: `/* name: notes.list */ select ${columns} from "notes" where "org_id" = $1 and deleted_at is null and "title" = $2 and "id" > $3 order by "id" asc limit $4`,
       params: ['acme', 'hello', 5, 21],
     })
   })

@@ -79,8 +79,11 @@ export function instrumentDb(db: Db, options: InstrumentDbOptions = {}): Db {
       }
     },
     async close() {
-      await db.close()
-      connections?.delete(readConnections)
+      try {
+        await db.close()
+      } finally {
+        connections?.delete(readConnections)
+      }
     },
   }
 }

@@ -34,6 +34,12 @@ export class Exchange implements RequestContext {
    * limit on the way wins). Typed routes bound their body reading by it; undefined without a guard.
    */
   bodyLimitBytes: number | undefined = undefined
+  /**
+   * The content type of a string body when no `content-type` header names one (see
+   * `setTextType`): typed routes answer JSON text this way, so a response without other headers
+   * goes out with one `writeHead` instead of through Node's per-header path.
+   */
+  textType: string | undefined = undefined
   #abort: AbortController | undefined
   #abortReason: unknown
   #isAborted = false

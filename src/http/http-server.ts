@@ -298,7 +298,7 @@ export class HttpServer {
     const { res } = exchange
     if (!res.headersSent) {
       try {
-        sendBody(res, exchange.status, body)
+        sendBody(res, exchange.status, body, exchange.textType)
       } catch (error) {
         // A body JSON cannot represent (a BigInt, a cycle) is the handler's bug: answer 500.
         this.#fail(exchange, error)

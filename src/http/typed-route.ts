@@ -5,6 +5,7 @@ import { registerFormats } from './formats.ts'
 import { type Violation, validationError } from './http-error.ts'
 import { readJsonBody } from './read-body.ts'
 import { compilePart, type PartValidator } from './request-validator.ts'
+import { setTextType } from './respond.ts'
 import type { RequestContext, RouteDefinition, RouteHandler } from './route.ts'
 import type { RouteOptions } from './route-schema.ts'
 
@@ -113,7 +114,7 @@ function serialized(serializers: Serializers, ctx: RequestContext, body: unknown
       `${ctx.method} ${ctx.route} answered ${ctx.status}, a status its response schemas do not declare (declared: ${[...serializers.keys()].join(', ')})`,
     )
   }
-  ctx.header('content-type', 'application/json; charset=utf-8')
+  setTextType(ctx, 'application/json; charset=utf-8')
   return serialize(body)
 }
 

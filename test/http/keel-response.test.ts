@@ -1,6 +1,8 @@
+import { ServerResponse } from 'node:http'
+import { Type } from '@sinclair/typebox'
 import type { App } from 'keel/app'
-import { requestId } from 'keel/http'
-import { afterEach, describe, expect, it } from 'vitest'
+import { compress, requestId } from 'keel/http'
+import { afterEach, describe, expect, it, vi } from 'vitest'
 import { testApp } from '../support/test-app.ts'
 
 // Over a real socket, where the server's own response class adds the request id when the head
@@ -93,5 +95,57 @@ describe('the response head', () => {
     expect(failed.status).toBe(500)
     expect(failed.headers.get('content-type')).toBe('application/problem+json')
     expect(failed.headers.get('x-correlation-id')).toBe('c-500')
+  })
+
+  describe('typed routes', () => {
+    const user = Type.Object({ id: Type.Integer(), name: Type.String() })
+    const typed = (app: App) => {
+      app.get(
+        '/users/:id',
+        { params: Type.Object({ id: Type.Integer() }), response: { 200: user } },
+        (ctx) => ({
+          id: ctx.params.id,
+          name: 'Ada',
+          password: 'never sent',
+        }),
+      )
+      app.get('/own-type', { response: { 200: user } }, (ctx) => {
+        ctx.header('content-type', 'application/vnd.keel+json')
+        return { id: 1, name: 'Ada' }
+      })
+      app.get('/big', { response: { 200: Type.Object({ text: Type.String() }) } }, () => ({
+        text: 'x'.repeat(4096),
+      }))
+    }
+
+    it('answer serialized JSON as JSON without setting a header on the way', async () => {
+      const url = await serve(typed)
+      const setHeader = vi.spyOn(ServerResponse.prototype, 'setHeader')
+      try {
+        const res = await get(`${url}/users/7`)
+        expect(res.headers.get('content-type')).toBe('application/json; charset=utf-8')
+        expect(await res.json()).toEqual({ id: 7, name: 'Ada' })
+        // The head went out in one writeHead: no per-header path for the content type.
+        expect(setHeader).not.toHaveBeenCalled()
+      } finally {
+        setHeader.mockRestore()
+      }
+    })
+
+    it('keep a content type the handler set, and JSON through the compress guard', async () => {
+      const url = await serve((app) => {
+        app.guard(compress())
+        typed(app)
+      })
+      const own = await get(`${url}/own-type`)
+      expect(own.headers.get('content-type')).toBe('application/vnd.keel+json')
+      expect(await own.json()).toEqual({ id: 1, name: 'Ada' })
+      const big = await get(`${url}/big`, { 'accept-encoding': 'gzip' })
+      expect(big.headers.get('content-type')).toBe('application/json; charset=utf-8')
+      expect(big.headers.get('content-encoding')).toBe('gzip')
+      // fetch decodes gzip itself; the length on the wire is the compressed one.
+      expect(Number(big.headers.get('content-length'))).toBeLessThan(4096)
+      expect(await big.json()).toEqual({ text: 'x'.repeat(4096) })
+    })
   })
 })

@@ -1,6 +1,7 @@
 import type { ServerResponse } from 'node:http'
 import { brotliCompress, constants, gzip } from 'node:zlib'
 import type { Guard } from '../guard.ts'
+import { textTypeOf } from '../respond.ts'
 import type { RequestContext } from '../route.ts'
 import { type ContentCoding, encodingNegotiator } from './accept-encoding.ts'
 import { checkInteger, checkOptionsObject, describe, invalidOption } from './guard-options.ts'
@@ -86,7 +87,7 @@ export function compress(options: CompressOptions = {}): Guard {
       payload = body
     } else if (typeof body === 'string') {
       payload = body
-      if (!res.hasHeader('content-type')) res.setHeader('content-type', 'text/plain; charset=utf-8')
+      if (!res.hasHeader('content-type')) res.setHeader('content-type', textTypeOf(ctx))
     } else if (typeof body === 'object') {
       // Serialized here, as sendBody would, so the bytes can be measured and compressed.
       payload = JSON.stringify(body)

@@ -24,6 +24,11 @@ export const dataSection = defineConfigSection('data', {
     }),
   ),
   poolSize: Type.Integer({ minimum: 1, default: 10, description: 'PostgreSQL connections in the pool' }),
+  poolIdleSeconds: Type.Integer({
+    minimum: 0,
+    default: 30,
+    description: 'seconds an idle PostgreSQL connection stays open; 0 keeps it until the pool closes',
+  }),
   statementTimeoutMs: Type.Integer({
     minimum: 0,
     default: 0,
@@ -123,6 +128,7 @@ export function database(options: DatabaseOptions = {}): DatabaseModule {
         url,
         dataDir: settings.dataDir,
         poolSize: settings.poolSize,
+        idleTimeoutSeconds: settings.poolIdleSeconds,
         statementTimeoutMs: settings.statementTimeoutMs,
         prepare: settings.prepareStatements,
         ...(settings.sslmode ? { sslmode: settings.sslmode } : {}),

@@ -12,7 +12,7 @@ export interface PostgresDbOptions {
   poolSize?: number
   /** Server-side `statement_timeout` in ms; 0 means none. Default 0. */
   statementTimeoutMs?: number
-  /** Seconds an idle pooled connection stays open. Default 30. */
+  /** Seconds an idle pooled connection stays open; 0 keeps it until the pool closes. Default 30. */
   idleTimeoutSeconds?: number
   /** TLS as libpq's `sslmode`; overrides `sslmode` in the URL. Unset: the URL's, else none. */
   sslmode?: SslMode

@@ -82,12 +82,16 @@ describe('database()', () => {
     const { app } = testApp({ modules: [data] })
     expect(app.section(dataSection)).toEqual({
       poolSize: 10,
+      poolIdleSeconds: 30,
       statementTimeoutMs: 0,
       prepareStatements: true,
       slowQueryMs: 500,
     })
     expect(() => testApp({ yaml: 'data:\n  poolSize: 0\n', modules: [database()] })).toThrow(
       /keel\.yaml:2 data\.poolSize/,
+    )
+    expect(() => testApp({ yaml: 'data:\n  poolIdleSeconds: -1\n', modules: [database()] })).toThrow(
+      /keel\.yaml:2 data\.poolIdleSeconds/,
     )
   })
 

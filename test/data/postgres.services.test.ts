@@ -3,6 +3,7 @@ import { type Db, database, openDb, openPostgresDb } from 'keel/data'
 import { isKeelError, type KeelError } from 'keel/errors'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { postgresSchemas } from '../support/postgres-schemas.ts'
+import { findSamples, parsePrometheusText } from '../support/prometheus-text.ts'
 import { testApp } from '../support/test-app.ts'
 import { describeDbContract, rejection } from './db-contract.ts'
 
@@ -134,5 +135,28 @@ describe('database() on PostgreSQL', () => {
     const db = data.db
     await app.stop()
     await expect(db.query('select 1')).rejects.toThrow()
+  })
+
+  it('publishes the open connections, closing idle ones after data.poolIdleSeconds', async () => {
+    const data = database()
+    const { app: idle } = testApp({
+      modules: [data],
+      overrides: { database: { url: schemaUrl }, data: { poolSize: 3, poolIdleSeconds: 1 } },
+    })
+    const { url } = await idle.start()
+    try {
+      const connections = async () => {
+        const samples = parsePrometheusText(await (await fetch(`${url}/metrics`)).text())
+        return findSamples(samples, 'keel_db_pool_connections', { driver: 'postgres' }).map((s) => s.value)
+      }
+      await Promise.all([1, 2, 3].map(() => data.db.query('select pg_sleep(0.1)')))
+      expect(await connections()).toEqual([3])
+      const deadline = Date.now() + 5_000
+      while (data.db.openConnections() > 0 && Date.now() < deadline)
+        await new Promise((r) => setTimeout(r, 50))
+      expect(await connections()).toEqual([0])
+    } finally {
+      await idle.stop()
+    }
   })
 })

@@ -1,5 +1,5 @@
-import { existsSync } from 'node:fs'
-import { join } from 'node:path'
+import { existsSync, mkdirSync } from 'node:fs'
+import { dirname, join, resolve } from 'node:path'
 import type { PGlite as PGliteClass } from '@electric-sql/pglite'
 import { KeelError } from '../errors/index.ts'
 import type { Db, Queryable } from './db.ts'
@@ -56,6 +56,8 @@ const message = (error: unknown) => (error instanceof Error ? error.message : St
  */
 async function openCluster(PGlite: typeof PGliteClass, dataDir: string | undefined): Promise<PGliteClass> {
   const isNew = dataDir === undefined || !existsSync(join(dataDir, 'PG_VERSION'))
+  // PGlite makes the data directory but not its parents (`.keel/` on a fresh checkout).
+  if (dataDir !== undefined) mkdirSync(dirname(resolve(dataDir)), { recursive: true })
   if (!isNew) return ready(new PGlite(dataDir))
   const snapshot = await readFreshCluster()
   if (snapshot) {

@@ -23,7 +23,8 @@ const jwtSecret = 'test-todo-jwt-secret-of-at-least-32-bytes'
 const adminKey = 'keel_test_todo_admin_key'
 const authLimit = 10
 const root = mkdtempSync(join(tmpdir(), 'keel-todo-'))
-const dataDir = join(root, 'db')
+// Nested as the example's default (`.keel/todo-db`), whose parent a fresh checkout lacks.
+const dataDir = join(root, '.keel', 'todo-db')
 const logs = new LogCapture()
 /** The example's own `audit` section: the tests run from another root, so keel.yaml is not read. */
 const exampleAudit = (

@@ -27,6 +27,7 @@ import type { InFlight } from './in-flight.ts'
 import { type InspectorRole, liveProtocol } from './inspector-access.ts'
 import type { LiveFeed } from './live-feed.ts'
 import { safeBody } from './payload-capture.ts'
+import { type RelayTickets, relayHeader } from './relay-tickets.ts'
 import { sampleOf } from './schema-sample.ts'
 import { spanView } from './stored-span.ts'
 import { summarize, type TraceStore } from './trace-store.ts'
@@ -50,6 +51,8 @@ export interface InspectorRuntime {
   readonly bucketMs: number
   readonly buckets: number
   readonly now: () => number
+  /** Tickets that get relayed requests their traces kept, and tell the relay their trace ids. */
+  readonly relays: RelayTickets
 }
 
 /** Routes are added through this builder: typed as any Keel route, but internal (out of OpenAPI, untraced). */
@@ -195,19 +198,25 @@ export function inspectorRoutes(rt: InspectorRuntime, bodyLimitBytes: number): R
       } catch (error) {
         throw new HttpError(400, 'KEEL_VALIDATION', (error as Error).message)
       }
+      const ticket = rt.relays.issue()
+      let traceId: string | undefined
       const headers: Record<string, string> = {
         ...(sample.headers as Record<string, string>),
         ...input.headers,
-        'x-keel-inspector-relay': '1',
+        [relayHeader]: ticket,
         ...(body === undefined ? {} : { 'content-type': 'application/json' }),
       }
       const started = performance.now()
-      const res = await rt.app.inject({
-        method: sample.method as 'GET',
-        url,
-        headers,
-        ...(body === undefined ? {} : { payload: JSON.stringify(body) }),
-      })
+      const res = await rt.app
+        .inject({
+          method: sample.method as 'GET',
+          url,
+          headers,
+          ...(body === undefined ? {} : { payload: JSON.stringify(body) }),
+        })
+        .finally(() => {
+          traceId = rt.relays.redeem(ticket)
+        })
       const durationMs = performance.now() - started
       const responseHeaders: Record<string, string> = {}
       for (const [name, value] of Object.entries(res.headers)) {
@@ -224,6 +233,7 @@ export function inspectorRoutes(rt: InspectorRuntime, bodyLimitBytes: number): R
         },
         durationMs: Math.round(durationMs * 1000) / 1000,
         ...(requestId ? { requestId } : {}),
+        ...(traceId ? { traceId } : {}),
       }
     },
   )

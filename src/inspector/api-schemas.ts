@@ -182,6 +182,8 @@ export const RelayResultSchema = Type.Object({
   }),
   durationMs: Type.Number(),
   requestId: Type.Optional(Type.String()),
+  /** The relayed request's trace, kept whatever the per-second budget (absent when tracing did not see it). */
+  traceId: Type.Optional(Type.String()),
 })
 
 export const IndexSchema = Type.Object({

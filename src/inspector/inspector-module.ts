@@ -13,6 +13,7 @@ import { inspectorAccess, liveProtocol } from './inspector-access.ts'
 import { inspectorSection } from './inspector-section.ts'
 import { LiveFeed } from './live-feed.ts'
 import { payloadCapture } from './payload-capture.ts'
+import { RelayTickets } from './relay-tickets.ts'
 import { hasOperationEnded, runningOperationOf, SpanRecorder } from './span-recorder.ts'
 import { summarize, TraceStore } from './trace-store.ts'
 import { inspectorUiRoutes } from './ui-routes.ts'
@@ -178,6 +179,7 @@ export function inspector(options: InspectorOptions = {}): InspectorModule {
         bucketMs: windows.bucketMs,
         buckets: windows.buckets,
         now,
+        relays: new RelayTickets(),
       }
       runtime = started
       recorder = new SpanRecorder({
@@ -186,6 +188,7 @@ export function inspector(options: InspectorOptions = {}): InspectorModule {
         steps,
         flows: flowWindows,
         inFlight,
+        relays: started.relays,
         // Only a test's clock: left unset, requests are placed by the times the server took.
         ...(options.now ? { now: options.now } : {}),
         maxTracesPerSecond,

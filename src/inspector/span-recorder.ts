@@ -1,8 +1,10 @@
+import type { IncomingHttpHeaders } from 'node:http'
 import { type Attributes, type Context, SpanKind, SpanStatusCode, TraceFlags } from '@opentelemetry/api'
 import type { ReadableSpan, Span, SpanProcessor } from '@opentelemetry/sdk-trace-base'
 import { unkeptSpanAttribute } from '../telemetry/in-process-sampler.ts'
 import type { ObservedRequest, RequestRecorder } from '../telemetry/request-span.ts'
 import type { InFlight, RunningOperation } from './in-flight.ts'
+import type { RelayTickets } from './relay-tickets.ts'
 import { hrToMs, storedSpanOf, storedSpanOfRequest } from './stored-span.ts'
 import type { StoredTrace, TraceStore } from './trace-store.ts'
 import type { WindowSet } from './window-set.ts'
@@ -25,6 +27,8 @@ export interface SpanRecorderTargets {
    * count every span either way.
    */
   readonly maxTracesPerSecond?: number
+  /** Tickets of relayed requests, admitted whatever the budget (see {@link RelayTickets}). */
+  readonly relays?: RelayTickets
   /**
    * A clock for tests (epoch ms). Unset, spans read `Date.now` and requests need no clock: they
    * are placed by the start and duration the server measured.
@@ -71,12 +75,14 @@ export class SpanRecorder implements SpanProcessor, RequestRecorder {
     this.#observesRequests = true
   }
 
-  admitRequest(nowMs?: number): boolean {
+  admitRequest(nowMs?: number, headers?: IncomingHttpHeaders): boolean {
+    if (headers !== undefined && this.#t.relays?.admits(headers)) return true
     return this.#mayKeep(this.#testClock?.() ?? nowMs ?? this.#now())
   }
 
   requestStarted(request: ObservedRequest): void {
     this.#inFlight.start(request)
+    this.#t.relays?.started(request)
   }
 
   requestEnded(request: ObservedRequest): void {

@@ -1,3 +1,4 @@
+import type { IncomingHttpHeaders } from 'node:http'
 import {
   type Context,
   context,
@@ -73,8 +74,9 @@ export interface RequestRecorder {
   /**
    * Whether a request starting now, not sampled for export, gets a recorded span (its trace
    * kept). `nowMs` is its start in epoch ms when known; unset, the recorder reads its clock.
+   * `headers` are the request's, when a request (not another root span) is asked about.
    */
-  admitRequest(nowMs?: number): boolean
+  admitRequest(nowMs?: number, headers?: IncomingHttpHeaders): boolean
   requestStarted(request: ObservedRequest): void
   /** The request ended: its end is `startMs + durationMs`, no clock needed. */
   requestEnded(request: ObservedRequest): void
@@ -84,8 +86,12 @@ export const isRequestRecorder = (processor: SpanProcessor): processor is SpanPr
   typeof (processor as Partial<RequestRecorder>).admitRequest === 'function' &&
   typeof (processor as Partial<RequestRecorder>).requestEnded === 'function'
 
-export const admitted = (recorders: readonly RequestRecorder[], nowMs?: number) => {
-  for (const recorder of recorders) if (recorder.admitRequest(nowMs)) return true
+export const admitted = (
+  recorders: readonly RequestRecorder[],
+  nowMs?: number,
+  headers?: IncomingHttpHeaders,
+) => {
+  for (const recorder of recorders) if (recorder.admitRequest(nowMs, headers)) return true
   return false
 }
 

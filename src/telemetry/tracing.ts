@@ -188,7 +188,7 @@ export async function createTracing(options: TracingOptions): Promise<Tracing> {
       if (decidesAlone) {
         // Export off: the head decision is the recorders' alone, taken here so a request they
         // do not want costs a counter id rather than the SDK's span machinery.
-        if (admitted(recorders, timeOrigin + startMs)) {
+        if (admitted(recorders, timeOrigin + startMs, headers)) {
           isAdmitted = true
           try {
             span = tracer.startSpan(spanName, serverSpanOptions(method, path, userAgent), parent)

@@ -253,3 +253,49 @@ describe('inspector API (dev profile, no token)', () => {
     }
   }, 60_000)
 })
+
+describe('inspector relay under a spent trace budget', () => {
+  let app: App
+  let slow: Latch
+  let url: string
+  const api = (path: string, init?: RequestInit) => fetch(`${url}${inspectorPath}${path}`, init)
+  const listed = async () =>
+    (await json<{ traces: TraceSummary[] }>(await api('/traces?route=/items/:id'))).traces.map(
+      (t) => t.traceId,
+    )
+
+  beforeAll(async () => {
+    ;({ app, slow } = fixtureApp({ yaml: 'inspector:\n  store:\n    maxTracesPerSecond: 1\n' }))
+    url = (await app.start()).url
+  })
+  afterAll(async () => {
+    slow.open()
+    await app.stop()
+  })
+
+  it('keeps the trace of a relayed request whatever the budget, and answers its trace id', async () => {
+    const { routes } = await json<{ routes: RouteEntry[] }>(await api('/routes'))
+    const items = routes.find((r) => r.method === 'GET' && r.path === '/items/:id')!
+    // Spend this second's budget (one trace), and more: the later requests are not kept.
+    for (let i = 0; i < 5; i++) expect((await fetch(`${url}/items/${i + 1}`)).status).toBe(200)
+    // A client cannot get its requests kept by sending the relay's header: tickets are one-time UUIDs.
+    await fetch(`${url}/items/9`, { headers: { 'x-keel-inspector-relay': '1' } })
+    await fetch(`${url}/items/9`, { headers: { 'x-keel-inspector-relay': crypto.randomUUID() } })
+    const before = await listed()
+    expect(before.length).toBeLessThanOrEqual(2)
+
+    const relay = await json<{ response: { status: number }; traceId: string }>(
+      await api('/relay', {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify({ routeId: items.id, params: { id: 42 } }),
+      }),
+    )
+    expect(relay.response.status).toBe(200)
+    expect(relay.traceId).toMatch(/^[0-9a-f]{32}$/)
+    expect(before).not.toContain(relay.traceId)
+    const detail = await json<{ trace: TraceSummary }>(await api(`/traces/${relay.traceId}`))
+    expect(detail.trace).toMatchObject({ traceId: relay.traceId, route: '/items/:id', statusCode: 200 })
+    expect(await listed()).toContain(relay.traceId)
+  })
+})

@@ -153,6 +153,13 @@ describe('the inspector UI in Chromium', () => {
     expect(await result.locator('.status').innerText()).toBe('200')
     expect(await result.locator('.response-body').innerText()).toContain('"widget"')
     await shot(sender, '2a-send-panel.png')
+    // The result links to the request's own trace (the relay keeps it whatever the budget).
+    const traceLink = result.locator('a.relay-trace')
+    const traceId = (await traceLink.getAttribute('href'))!.replace('#/traces/', '')
+    expect(traceId).toMatch(/^[0-9a-f]{32}$/)
+    await traceLink.click()
+    await sender.locator('.trace-detail code', { hasText: traceId }).waitFor()
+    expect(await sender.locator('#trace-title').innerText()).toBe('GET /stock')
 
     // …and the first tab shows its trace without a reload.
     await eventually(async () =>

@@ -155,6 +155,13 @@ function SendPanel({ route }) {
         <span class=${`status ${statusClass(result.response.status)}`}>${result.response.status}</span>
         ${' '}${result.request.method} <code>${result.request.url}</code> in ${ms(result.durationMs)}
         ${result.requestId && html` · request ${result.requestId}`}
+        ${
+          result.traceId &&
+          html`${' '}<a href=${`#/traces/${result.traceId}`} class="relay-trace" onClick=${(e) => {
+            e.preventDefault()
+            navigate(`traces/${result.traceId}`)
+          }}>Its trace</a> ·`
+        }
         ${' '}<a href=${`#/traces?route=${encodeURIComponent(route.path)}`} onClick=${(e) => {
           e.preventDefault()
           navigate(`traces?route=${encodeURIComponent(route.path)}`)

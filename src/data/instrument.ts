@@ -319,11 +319,7 @@ export function statementText(sql: string): string {
 const namePattern = /^\s*(?:\/\*\s*name:\s*([^\s*]+)\s*\*\/|--\s*name:\s*(\S+)[^\n]*(?:\n|$))/
 
 /** What the slow-query log says of a statement: its name if it has one, its text, never its parameters. */
-export function slowQueryFields(
-  sql: string,
-  ms: number,
-  queued: boolean | undefined,
-): Record<string, unknown> {
+function slowQueryFields(sql: string, ms: number, queued: boolean | undefined): Record<string, unknown> {
   const named = namePattern.exec(sql)
   return {
     ...(named ? { name: named[1] ?? named[2] } : {}),

@@ -1,5 +1,6 @@
 import { randomUUID } from 'node:crypto'
 import type { StepAt, StepGate } from '../flow/index.ts'
+import { redactDeep } from '../log/index.ts'
 
 /** Where a breakpoint stops: a flow's step, and optionally only when its input matches. */
 export interface BreakpointSpec {
@@ -24,6 +25,7 @@ export interface PausedRun {
   readonly flow: string
   readonly step: string
   readonly key: string
+  /** The step's input, redacted as captured payloads are (secret-named keys at any depth). */
   readonly input: unknown
   readonly pausedAt: number
   /** The breakpoint that stopped it; null when it stopped after a `step` command. */
@@ -104,7 +106,8 @@ export class Breakpoints {
       flow: at.flow,
       step: at.step,
       key: at.key,
-      input: at.input,
+      // Shown on /v1/paused and the live feed; the condition has already matched the raw input.
+      input: redactDeep(at.input),
       pausedAt: this.#now(),
       breakpointId,
     }

@@ -7,7 +7,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { Breakpoints, valueAt } from '../../src/inspector/breakpoints.ts'
 import { eventually } from '../flow/support/eventually.ts'
 import { testApp } from '../support/test-app.ts'
-import { inspectorPath, json, problemOf } from './support/fixture-app.ts'
+import { inspectorPath, json, liveClient, problemOf } from './support/fixture-app.ts'
 
 const ran: string[] = []
 const reserve = step('reserve', (order: { id: string; amount: number }) => {
@@ -22,7 +22,9 @@ const ship = step('ship', (order: { id: string; amount: number }) => {
   ran.push(`ship ${order.id}`)
   return { shipped: order.id }
 })
-const order = flow('order', { input: Type.Object({ id: Type.String(), amount: Type.Number() }) })
+const order = flow('order', {
+  input: Type.Object({ id: Type.String(), amount: Type.Number(), password: Type.Optional(Type.String()) }),
+})
   .andThen(reserve)
   .andThen(charge)
   .andThen(ship)
@@ -31,7 +33,7 @@ const order = flow('order', { input: Type.Object({ id: Type.String(), amount: Ty
 interface Paused {
   runId: string
   step: string
-  input: { id: string }
+  input: { id: string; password?: string }
   breakpointId: string | null
 }
 
@@ -48,6 +50,12 @@ describe('inspector breakpoints (development)', () => {
         : { headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) }),
     })
   const paused = async () => (await json<{ paused: Paused[] }>(await api('/paused'))).paused
+  const firstHeld = () =>
+    eventually(async () => {
+      const [run] = await paused()
+      if (!run) throw new Error('not held yet')
+      return run
+    })
 
   beforeAll(async () => {
     const data = database({ migrations: false })
@@ -75,11 +83,7 @@ describe('inspector breakpoints (development)', () => {
     expect((await flowsModule.runner.wait(small.runId, { timeoutMs: 20_000 })).status).toBe('completed')
 
     const big = await flowsModule.runner.submit(order, { id: 'big', amount: 500 })
-    const held = await eventually(async () => {
-      const [run] = await paused()
-      if (!run) throw new Error('not held yet')
-      return run
-    })
+    const held = await firstHeld()
     expect(held).toMatchObject({
       runId: big.runId,
       step: 'charge',
@@ -109,6 +113,43 @@ describe('inspector breakpoints (development)', () => {
     expect(listed).toMatchObject({ id: point.id, hits: 1 })
     expect((await api(`/breakpoints/${point.id}`, { method: 'DELETE' })).status).toBe(204)
     expect((await api(`/breakpoints/${point.id}`, { method: 'DELETE' })).status).toBe(404)
+  })
+
+  it('shows a held run with its secrets redacted, while its condition matched the raw input', async () => {
+    const live = liveClient(`${url.replace('http', 'ws')}${inspectorPath}/live`, ['keel-inspector.v1'])
+    await live.opened
+    try {
+      // The condition is on the secret itself: it can only match if it sees the value unredacted.
+      const point = await json<{ id: string }>(
+        await post('/breakpoints', {
+          flow: 'order',
+          step: 'charge',
+          when: { pointer: '/password', equals: 'hunter2' },
+        }),
+        201,
+      )
+      const other = await flowsModule.runner.submit(order, { id: 'other', amount: 1, password: 'letmein' })
+      expect((await flowsModule.runner.wait(other.runId, { timeoutMs: 20_000 })).status).toBe('completed')
+
+      const secret = await flowsModule.runner.submit(order, { id: 'secret', amount: 1, password: 'hunter2' })
+      const held = await firstHeld()
+      expect(held).toMatchObject({ runId: secret.runId, breakpointId: point.id })
+      expect(held.input).toEqual({ id: 'secret', amount: 1, password: '[REDACTED]' })
+      const message = await live.next((m) => m.type === 'paused')
+      expect(message.run).toMatchObject({
+        runId: secret.runId,
+        input: { id: 'secret', password: '[REDACTED]' },
+      })
+      expect(JSON.stringify(message)).not.toContain('hunter2')
+
+      expect((await post(`/paused/${secret.runId}/resume`)).status).toBe(202)
+      expect((await flowsModule.runner.wait(secret.runId, { timeoutMs: 20_000 })).status).toBe('completed')
+      // Held for display only: the step ran on the input as submitted.
+      expect(ran).toContain('charge secret')
+      expect((await api(`/breakpoints/${point.id}`, { method: 'DELETE' })).status).toBe(204)
+    } finally {
+      live.ws.close()
+    }
   })
 
   it('refuses a breakpoint on a flow or step that does not run here, naming what does', async () => {

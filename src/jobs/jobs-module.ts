@@ -228,6 +228,7 @@ export function jobs(options: JobsOptions): JobsModule {
         deleteAfterDays: settings.deleteArchivedAfterDays,
         // The cron clock (an extra worker and timers) runs only when a queue has a schedule.
         schedule: defined.some((queue) => queue.options.cron),
+        cronMonitorIntervalSeconds: settings.cronCheckIntervalSeconds,
       })
       instance.on('error', (error: unknown) => log.error({ err: error }, 'pg-boss reported an error'))
       await instance.start()

@@ -36,6 +36,13 @@ export const jobsSection = defineConfigSection('jobs', {
     description:
       'how often expired active jobs (their worker died) are failed into retry, and old jobs archived; one instance does it per interval',
   }),
+  cronCheckIntervalSeconds: Type.Integer({
+    minimum: 1,
+    maximum: 45,
+    default: 30,
+    description:
+      'how often the schedules are checked for due ones (one instance per interval; pg-boss allows 1-45): a cron job is sent up to this long after its time',
+  }),
   archiveCompletedAfterSeconds: Type.Integer({
     minimum: 60,
     default: 43_200,

@@ -96,13 +96,20 @@ export function describeJobsContract(label: string, where: () => Promise<JobsDat
     cron: { expression: '0 3 * * *', data: { region: 'eu' }, tz: 'Europe/Paris' },
     handler: () => {},
   })
-  const queues = [greet, flakyDead, flaky, once, later, ordered, inTx, parallel, nightly]
+  // Always due: the last time of '* * * * *' is under a minute ago whenever the schedules are checked.
+  const minutely = queue('minutely', {
+    data: Type.Object({ tick: Type.String() }),
+    cron: { expression: '* * * * *', data: { tick: 'from cron' } },
+    handler: (data, ctx) => record('minutely', data, ctx.attempt, ctx.id),
+  })
+  const queues = [greet, flakyDead, flaky, once, later, ordered, inTx, parallel, nightly, minutely]
 
   describe(`jobs on ${label}`, () => {
     let ctx: JobsApp
     const schema = freshJobsSchema()
     beforeAll(async () => {
-      ctx = await startJobsApp(await where(), queues, { schema })
+      // Schedules checked every second, so a due one fires within seconds of the start, not 30.
+      ctx = await startJobsApp(await where(), queues, { schema, cronCheckIntervalSeconds: 1 })
     }, 60_000)
     afterAll(async () => {
       await ctx?.app.stop()
@@ -245,6 +252,7 @@ export function describeJobsContract(label: string, where: () => Promise<JobsDat
         `select name, cron, timezone, data from ${schema}.schedule order by name`,
       )
       expect(rows).toEqual([
+        { name: 'minutely', cron: '* * * * *', timezone: 'UTC', data: { tick: 'from cron' } },
         { name: 'nightly', cron: '0 3 * * *', timezone: 'Europe/Paris', data: { region: 'eu' } },
       ])
       const described = ctx.app.describe().modules.find((m) => m.name === 'jobs') as unknown as {
@@ -264,6 +272,25 @@ export function describeJobsContract(label: string, where: () => Promise<JobsDat
         concurrency: 1,
         deadLetter: 'flaky.dead',
       })
+    })
+
+    it('fires a due schedule: its job is sent with the cron data, runs and completes', async () => {
+      // The check sends it to pg-boss's hand-off queue, whose worker looks every 5 s.
+      const [first] = await eventually(
+        () => {
+          expect(runs('minutely').length).toBeGreaterThan(0)
+          return runs('minutely')
+        },
+        { timeoutMs: 20_000, intervalMs: 100 },
+      )
+      expect(first).toMatchObject({ data: { tick: 'from cron' }, attempt: 1 })
+      await eventually(async () =>
+        expect(await ctx.jobs.getJob(minutely, first!.id)).toMatchObject({
+          state: 'completed',
+          queue: 'minutely',
+          data: { tick: 'from cron' },
+        }),
+      )
     })
 
     it('exposes processed counts, durations and queue depth in the app metrics, and a passing health check', async () => {

@@ -48,3 +48,23 @@ export const validationError = (violations: readonly Violation[]): HttpError =>
     `the request has ${violations.length} invalid value${violations.length === 1 ? '' : 's'}`,
     { errors: violations },
   )
+
+/**
+ * A 422 for a request that is well-formed and matches its schemas but cannot be processed: the
+ * rules a schema cannot express (an end date before its start, an unknown product). Each
+ * violation points into the request, as in a 400 from validation.
+ *
+ * @example
+ * ```ts
+ * if (ctx.body.end < ctx.body.start) {
+ *   throw unprocessable([{ pointer: '/body/end', message: 'is before start' }])
+ * }
+ * ```
+ */
+export const unprocessable = (violations: readonly Violation[], message?: string): HttpError =>
+  new HttpError(
+    422,
+    'KEEL_UNPROCESSABLE',
+    message ?? violations.map((v) => `${v.pointer} ${v.message}`).join('; '),
+    { errors: violations },
+  )

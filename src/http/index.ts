@@ -67,7 +67,7 @@ export {
   securityHeaders,
 } from './guards/security-headers.ts'
 export { type TimeoutOptions, timeout } from './guards/timeout.ts'
-export { HttpError, isHttpError, type Violation, validationError } from './http-error.ts'
+export { HttpError, isHttpError, unprocessable, type Violation, validationError } from './http-error.ts'
 export { HttpServer, type HttpServerOptions } from './http-server.ts'
 export { createHttpsRedirectServer, type HttpsRedirectOptions } from './https-redirect.ts'
 export { type InjectOptions, type InjectResponse, injectRequest } from './inject.ts'

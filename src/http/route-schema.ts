@@ -26,7 +26,10 @@ export interface RouteInfo {
   deprecated?: boolean
   /** Guards for this route, after the app's and the group's. */
   guards?: readonly Guard[]
-  /** Accept undeclared query parameters or body fields (fail closed by default). */
+  /**
+   * Accept undeclared query parameters or body fields (fail closed by default). Without a `body`
+   * schema, `body: true` also lets a request carry a body for the handler to read from `ctx.req`.
+   */
   allowUnknown?: { query?: boolean; body?: boolean }
   /** Largest accepted body. Default: `http.bodyLimitBytes`. */
   bodyLimitBytes?: number

@@ -34,6 +34,7 @@ export function typedHandler(
   if (options.headers) strings.push(compilePart('headers', options.headers, false))
   const body = options.body ? compilePart('body', options.body, !allowUnknown.body) : undefined
   const rejectsQuery = !options.query && !allowUnknown.query
+  const rejectsBody = !options.body && !allowUnknown.body
   const serializers = compileSerializers(options.response)
   const routeLimit = options.bodyLimitBytes
   const limit = routeLimit ?? bodyLimitBytes
@@ -46,7 +47,10 @@ export function typedHandler(
   }
   return (ctx) => {
     const violations = validateStrings(ctx, strings, rejectsQuery)
-    if (!body) return run(ctx, violations)
+    if (!body) {
+      if (rejectsBody && hasBody(ctx.req.headers)) violations.push(undeclaredBody)
+      return run(ctx, violations)
+    }
     // A bodyLimit() guard on the way replaces the configured default and caps the route's own limit.
     const guarded = (ctx as { bodyLimitBytes?: number }).bodyLimitBytes
     const max = guarded === undefined ? limit : Math.min(guarded, routeLimit ?? guarded)
@@ -80,6 +84,15 @@ function validateStrings(
     }
   }
   return violations
+}
+
+// Fail closed: a body sent to a route that declares none is a client mistake (a field the route
+// would drop), answered like an unknown query parameter. The body itself is never read.
+const undeclaredBody: Violation = { pointer: '/body', message: 'unknown value: this route declares no body' }
+
+function hasBody(headers: RequestContext['req']['headers']): boolean {
+  const length = headers['content-length']
+  return headers['transfer-encoding'] !== undefined || (length !== undefined && length !== '0')
 }
 
 type Serializers = Map<number, (value: unknown) => string>

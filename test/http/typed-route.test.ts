@@ -1,4 +1,4 @@
-import { Type } from 'keel/http'
+import { Type, unprocessable } from 'keel/http'
 import { describe, expect, it } from 'vitest'
 import { testApp } from '../support/test-app.ts'
 
@@ -179,6 +179,96 @@ describe('typed routes', () => {
       payload: { kind: 'a', extra: 1 },
     })
     expect(res.json()).toEqual({ kind: 'a' })
+  })
+})
+
+describe('semantic errors', () => {
+  it('answers unprocessable() with a 422 problem pointing into the request, documented in OpenAPI', async () => {
+    const { app } = testApp()
+    const Range = Type.Object({
+      start: Type.String({ format: 'date' }),
+      end: Type.String({ format: 'date' }),
+    })
+    app.post('/bookings', { body: Range, problems: [422] }, (ctx) => {
+      if (ctx.body.end < ctx.body.start) {
+        throw unprocessable([{ pointer: '/body/end', message: 'is before start' }])
+      }
+      return { nights: 1 }
+    })
+    const book = (start: string, end: string) =>
+      app.inject({ method: 'POST', url: '/bookings', headers: json, payload: { start, end } })
+    const res = await book('2026-05-02', '2026-05-01')
+    expect(res.statusCode).toBe(422)
+    expect(res.headers['content-type']).toContain('application/problem+json')
+    expect(res.json()).toMatchObject({
+      status: 422,
+      code: 'KEEL_UNPROCESSABLE',
+      detail: '/body/end is before start',
+      errors: [{ pointer: '/body/end', message: 'is before start' }],
+    })
+    const ok = await book('2026-05-01', '2026-05-02')
+    expect(ok.json()).toEqual({ nights: 1 })
+    const document = (await app.inject('/openapi.json')).json()
+    expect(Object.keys(document.paths['/bookings'].post.responses)).toContain('422')
+  })
+})
+
+describe('a typed route that declares no body', () => {
+  function pingApp() {
+    const { app } = testApp()
+    app.post('/ping', { response: { 200: Type.Object({ ok: Type.Boolean() }) } }, () => ({ ok: true }))
+    app.post('/raw', { allowUnknown: { body: true } }, async (ctx) => {
+      let text = ''
+      for await (const chunk of ctx.req) text += chunk
+      return { received: text }
+    })
+    return app
+  }
+
+  it('refuses a request that carries a body, and serves one without', async () => {
+    const app = pingApp()
+    const refused = await app.inject({
+      method: 'POST',
+      url: '/ping',
+      headers: json,
+      payload: { admin: true },
+    })
+    expect(refused.statusCode).toBe(400)
+    expect(refused.headers['content-type']).toContain('application/problem+json')
+    expect(refused.json().errors).toEqual([
+      { pointer: '/body', message: 'unknown value: this route declares no body' },
+    ])
+    expect((await app.inject({ method: 'POST', url: '/ping' })).json()).toEqual({ ok: true })
+  })
+
+  it('lets the handler read the body when the route opts out', async () => {
+    const res = await pingApp().inject({ method: 'POST', url: '/raw', payload: 'as sent' })
+    expect(res.json()).toEqual({ received: 'as sent' })
+  })
+
+  it('refuses a chunked body on a socket, and the connection serves the next request', async () => {
+    const app = pingApp()
+    const { url } = await app.start()
+    try {
+      const chunked = new ReadableStream({
+        start(controller) {
+          controller.enqueue(new TextEncoder().encode('{"admin":'))
+          controller.enqueue(new TextEncoder().encode('true}'))
+          controller.close()
+        },
+      })
+      const refused = await fetch(`${url}/ping`, {
+        method: 'POST',
+        body: chunked,
+        duplex: 'half',
+      } as RequestInit)
+      expect(refused.status).toBe(400)
+      expect(((await refused.json()) as { errors: { pointer: string }[] }).errors[0]?.pointer).toBe('/body')
+      const next = await fetch(`${url}/ping`, { method: 'POST' })
+      expect(await next.json()).toEqual({ ok: true })
+    } finally {
+      await app.stop()
+    }
   })
 })
 

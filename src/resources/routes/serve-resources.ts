@@ -2,7 +2,7 @@ import { type TObject, type TSchema, Type } from '@sinclair/typebox'
 import fastJson from 'fast-json-stringify'
 import type { App } from '../../app/index.ts'
 import type { DatabaseModule } from '../../data/index.ts'
-import { HttpError } from '../../http/http-error.ts'
+import { HttpError, unprocessable } from '../../http/http-error.ts'
 import type { Guard, RequestContext } from '../../http/index.ts'
 import type { Logger } from '../../log/index.ts'
 import type { EndpointAuth, ListEndpoint, ResourceDefinition } from '../definition.ts'
@@ -432,10 +432,8 @@ function rejectUndeclared(
   const unknown = Object.keys(values).filter((name) => !declared.has(name))
   if (unknown.length === 0) return
   const what = part === 'query' ? 'query parameter' : 'field'
-  throw new HttpError(
-    422,
-    'KEEL_UNPROCESSABLE',
+  throw unprocessable(
+    unknown.map((name) => ({ pointer: `/${part}/${name}`, message: `undeclared ${what}` })),
     `${resource}: ${unknown.map((n) => `"${n}"`).join(', ')} ${unknown.length === 1 ? 'is not a declared' : 'are not declared'} ${what}${unknown.length === 1 ? '' : 's'}; declared: ${[...declared].join(', ') || '(none)'}`,
-    { errors: unknown.map((name) => ({ pointer: `/${part}/${name}`, message: `undeclared ${what}` })) },
   )
 }

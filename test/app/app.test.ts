@@ -115,20 +115,28 @@ describe('requests', () => {
     expect(((await wrong.json()) as { code: string }).code).toBe('KEEL_METHOD_NOT_ALLOWED')
   })
 
-  it('turns a thrown error into a 500 problem that leaks nothing, logged with stack and request id', async () => {
+  it('turns a thrown error into a 500 problem that leaks nothing, logged with stack, request id and trace id', async () => {
     const { app, logs } = testApp()
     app.get('/boom', () => {
       throw new Error('secret internal detail at db.internal:5432')
     })
     const url = await started(app)
-    const response = await fetch(`${url}/boom`, { headers: { 'x-request-id': 'req-boom-1' } })
+    const traceId = '4bf92f3577b34da6a3ce929d0e0e4736'
+    const response = await fetch(`${url}/boom`, {
+      headers: { 'x-request-id': 'req-boom-1', traceparent: `00-${traceId}-00f067aa0ba902b7-01` },
+    })
     const text = await response.text()
     expect(response.status).toBe(500)
     expect(response.headers.get('content-type')).toBe('application/problem+json')
     expect(text).not.toContain('secret internal detail')
     expect(JSON.parse(text)).toMatchObject({ code: 'KEEL_INTERNAL', requestId: 'req-boom-1' })
     const failure = logs.records.find((r) => r.msg === 'request failed')
-    expect(failure).toMatchObject({ request_id: 'req-boom-1', level: 'error', route: '/boom' })
+    expect(failure).toMatchObject({
+      request_id: 'req-boom-1',
+      trace_id: traceId,
+      level: 'error',
+      route: '/boom',
+    })
     expect((failure?.err as { stack?: string } | undefined)?.stack).toContain('secret internal detail')
   })
 

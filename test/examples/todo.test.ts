@@ -511,6 +511,22 @@ describe('examples/todo: the service around it', () => {
     expect(Object.keys(document.paths['/v1/todos/{id}']!).sort()).toEqual(['delete', 'get', 'patch'])
   })
 
+  it('serves the API reference at /docs from the app itself, reading its /openapi.json', async () => {
+    const page = await fetch(`${base}/docs`, { headers: { 'x-forwarded-for': '10.0.0.251' } })
+    expect(page.status).toBe(200)
+    expect(page.headers.get('content-type')).toContain('text/html')
+    const html = await page.text()
+    expect(html).toContain('/openapi.json')
+    const sources = [...html.matchAll(/(?:src|href)="([^"]+)"/g)].map((m) => m[1]!)
+    expect(sources.length).toBeGreaterThan(0)
+    for (const source of sources) {
+      expect(source.startsWith('/docs/assets/'), source).toBe(true)
+      const asset = await fetch(`${base}${source}`, { headers: { 'x-forwarded-for': '10.0.0.251' } })
+      expect(asset.status, source).toBe(200)
+      await asset.arrayBuffer()
+    }
+  })
+
   it('never logs a password or a token', () => {
     expect(secrets.size).toBeGreaterThan(10)
     for (const secret of secrets) expect(logs.text.includes(secret), 'a secret in the log').toBe(false)

@@ -158,6 +158,116 @@ function malformedRequest(next: () => number): {
   }
 }
 
+const RAW_TOTAL = 3_000
+
+/**
+ * One broken HTTP/1.1 message as bytes, of a kind fetch() cannot send: oversized or non-UTF-8
+ * headers, raw bytes in the path, framing that lies (Content-Length, chunked), truncated bodies.
+ */
+function brokenMessage(next: () => number): { kind: string; payload: Buffer } {
+  const pick = <T>(items: readonly T[]) => items[Math.floor(next() * items.length)]!
+  const body = JSON.stringify(valid)
+  const post = (headers: string, rest: string | Buffer = body) =>
+    Buffer.concat([
+      Buffer.from(
+        `POST /users HTTP/1.1\r\nHost: x\r\nConnection: close\r\nContent-Type: application/json\r\n${headers}\r\n`,
+        'latin1',
+      ),
+      Buffer.isBuffer(rest) ? rest : Buffer.from(rest, 'latin1'),
+    ])
+  switch (Math.floor(next() * 9)) {
+    case 0: {
+      const size = 8_000 + Math.floor(next() * 32_000)
+      return {
+        kind: 'huge header',
+        payload: Buffer.from(
+          `GET /users/1 HTTP/1.1\r\nHost: x\r\nConnection: close\r\nX-Big: ${'a'.repeat(size)}\r\n\r\n`,
+        ),
+      }
+    }
+    case 1:
+      return {
+        kind: 'non-UTF-8 header value',
+        payload: Buffer.concat([
+          Buffer.from('GET /users/1 HTTP/1.1\r\nHost: x\r\nConnection: close\r\nX-Name: '),
+          Buffer.from(
+            pick([
+              [0xff, 0xfe],
+              [0xc3, 0x28],
+              [0xe2, 0x82],
+              [0x80, 0x7f, 0x01],
+            ]),
+          ),
+          Buffer.from('\r\n\r\n'),
+        ]),
+      }
+    case 2:
+      return {
+        kind: 'raw bytes in the path',
+        payload: Buffer.concat([
+          Buffer.from('GET /users/'),
+          Buffer.from(pick([[0xff], [0xc3, 0x28], [0x00], [0x7f], [0x20, 0x41]])),
+          Buffer.from(' HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n'),
+        ]),
+      }
+    case 3:
+      return {
+        kind: 'body shorter than Content-Length',
+        payload: post(
+          `Content-Length: ${body.length + 1 + Math.floor(next() * 100)}\r\n`,
+          body.slice(0, Math.floor(next() * body.length)),
+        ),
+      }
+    case 4:
+      return {
+        kind: 'truncated chunked body',
+        payload: post(
+          'Transfer-Encoding: chunked\r\n',
+          pick(['5\r\n{"nam', 'zz\r\n', `${body.length.toString(16)}\r\n${body}`, '0\r\n']),
+        ),
+      }
+    case 5:
+      return {
+        kind: 'Content-Length and chunked together',
+        payload: post(
+          `Content-Length: ${body.length}\r\nTransfer-Encoding: chunked\r\n`,
+          `${body.length.toString(16)}\r\n${body}\r\n0\r\n\r\n`,
+        ),
+      }
+    case 6:
+      return {
+        kind: 'bad Content-Length',
+        payload: post(
+          `Content-Length: ${pick(['abc', '-1', '1e3', `${body.length}, ${body.length + 1}`, '99999999999999999999'])}\r\n`,
+        ),
+      }
+    case 7:
+      return {
+        kind: 'header without a colon',
+        payload: post(`X-Broken header line\r\nContent-Length: ${body.length}\r\n`),
+      }
+    default:
+      return { kind: 'valid', payload: post(`Content-Length: ${body.length}\r\n`) }
+  }
+}
+
+/**
+ * Writes `payload`, half-closes, and collects what the server answers until it closes the
+ * connection (or 3 s pass: a truncated message may get no answer at all).
+ */
+function exchange(port: number, payload: Buffer): Promise<string> {
+  return new Promise((resolve) => {
+    const socket = connect(port, '127.0.0.1')
+    const chunks: Buffer[] = []
+    const done = () => resolve(Buffer.concat(chunks).toString('latin1'))
+    socket.on('data', (chunk: Buffer) => chunks.push(chunk))
+    socket.on('close', done)
+    socket.on('error', () => socket.destroy())
+    socket.end(payload)
+    setTimeout(() => socket.destroy(), 3000).unref()
+  })
+}
+
 describe('malformed requests', () => {
   it(`answers ${TOTAL} malformed requests without a crash, a 5xx, or an error that is not problem+json`, {
     timeout: 120_000,
@@ -192,6 +302,35 @@ describe('malformed requests', () => {
     // Every kind of answer showed up, so the generator really exercised each path.
     for (const status of [201, 400, 404, 413, 415]) expect(statuses.get(status) ?? 0).toBeGreaterThan(0)
     expect((await fetch(`${base}/live`)).status).toBe(200)
+  })
+
+  it(`answers ${RAW_TOTAL} broken HTTP messages on raw sockets without a 5xx or an error that is not problem+json`, {
+    timeout: 120_000,
+  }, async () => {
+    const { port } = new URL(base)
+    const next = random(20261122)
+    const statuses = new Map<string, number>()
+    const failures: string[] = []
+    let sent = 0
+    const worker = async () => {
+      while (sent < RAW_TOTAL) {
+        sent++
+        const { kind, payload } = brokenMessage(next)
+        const answer = await exchange(Number(port), payload)
+        const status = /^HTTP\/1\.1 (\d{3}) /.exec(answer)?.[1] ?? 'none'
+        statuses.set(status, (statuses.get(status) ?? 0) + 1)
+        const head = answer.slice(0, answer.indexOf('\r\n\r\n')).toLowerCase()
+        if (status.startsWith('5')) failures.push(`${kind} -> ${answer.slice(0, 300)}`)
+        if (status.startsWith('4') && !head.includes('content-type: application/problem+json')) {
+          failures.push(`${kind} -> ${status} without problem+json: ${head.slice(0, 300)}`)
+        }
+      }
+    }
+    await Promise.all(Array.from({ length: 32 }, worker))
+    expect(failures.slice(0, 10)).toEqual([])
+    expect([...statuses.values()].reduce((a, b) => a + b, 0)).toBe(RAW_TOTAL)
+    for (const status of ['201', '400', '431']) expect(statuses.get(status) ?? 0, status).toBeGreaterThan(0)
+    expect((await fetch(`${base}/users/7`)).status).toBe(200)
   })
 
   it('answers broken HTTP with problem details: bad request lines, huge headers, slow and truncated clients', async () => {

@@ -19,8 +19,9 @@ const timeout = 15_000
 
 /**
  * The inspector UI of the orders showcase in real headless Chromium: the flow graph, a request's
- * trace arriving live and opening as a waterfall, a dead flow run retried from the UI, the token
- * form of the prod profile, and keyboard navigation. The app runs in-process on PostgreSQL (a
+ * trace arriving live and opening as a waterfall, a dead flow run retried and another discarded
+ * from the UI, the token form of the prod profile, keyboard navigation, the Metrics charts, a
+ * stalled request, and a route's schemas and live window. The app runs in-process on PostgreSQL (a
  * schema of its own), so the test can take a table away to make a run die. Screenshots of each
  * step go to test-output/inspector/.
  */
@@ -41,7 +42,8 @@ describe('the inspector UI in Chromium', () => {
   beforeAll(async () => {
     mkdirSync(outputDir, { recursive: true })
     orders = await startOrders(schemas, {
-      inspector: { store: { maxTracesPerSecond: 0 } },
+      // A low stall threshold: test 7 holds a request open past it.
+      inspector: { store: { maxTracesPerSecond: 0 }, stallThresholdMs: 200 },
       // No claims on a timer: a sync submit that lands while a claim is in flight is run by the
       // poller, outside the request's trace, and test 2 opens that trace expecting its flow spans.
       flows: { pollMs: 600_000 },
@@ -52,6 +54,7 @@ describe('the inspector UI in Chromium', () => {
   }, 60_000)
 
   afterAll(async () => {
+    orders?.slow.open()
     await browser?.close()
     await admin?.close()
     for (const app of apps) await app.stop()
@@ -239,24 +242,30 @@ describe('the inspector UI in Chromium', () => {
     await page.close()
   })
 
-  it('3. lists a dead flow run, retries it from the UI, and shows it complete', async () => {
-    // The provider's ledger goes away: every attempt of reserve throws, and the run dies.
+  /** The status of the order run `runId`, once it is `status` (flow runs settle in the background). */
+  const runReaches = (runId: string, status: string, timeoutMs: number) =>
+    eventually(
+      async () => {
+        const run = (await (await fetch(`${orders.url}/orders/runs/${runId}`)).json()) as { status: string }
+        expect(run.status).toBe(status)
+      },
+      { timeoutMs, intervalMs: 100 },
+    )
+
+  /** Places order `orderId` while the provider's ledger is away: every attempt of reserve throws, and the run dies. */
+  async function deadOrder(orderId: string): Promise<void> {
     await admin.query('alter table orders_ledger rename to orders_ledger_outage')
     try {
-      const accepted = await post(orders.url, '/orders', order('D-1'), { 'idempotency-key': 'D-1' })
+      const accepted = await post(orders.url, '/orders', order(orderId), { 'idempotency-key': orderId })
       expect(accepted.status).toBe(202)
-      await eventually(
-        async () => {
-          const run = (await (await fetch(`${orders.url}/orders/runs/order:D-1`)).json()) as {
-            status: string
-          }
-          expect(run.status).toBe('dead')
-        },
-        { timeoutMs: 20_000, intervalMs: 100 },
-      )
+      await runReaches(`order:${orderId}`, 'dead', 20_000)
     } finally {
       await admin.query('alter table orders_ledger_outage rename to orders_ledger')
     }
+  }
+
+  it('3. lists a dead flow run, retries it from the UI, and shows it complete', async () => {
+    await deadOrder('D-1')
     const { page, problems } = await openPage(orders.url, '#/dead-letters')
     const row = page.locator('tr[data-dead-letter="order:D-1"]')
     await row.waitFor()
@@ -272,15 +281,31 @@ describe('the inspector UI in Chromium', () => {
     await resolved.waitFor()
     expect(await resolved.innerText()).toContain('Retried: no longer dead')
     expect(await page.locator('tr[data-dead-letter="order:D-1"]').count()).toBe(0)
-    await eventually(
-      async () => {
-        const run = (await (await fetch(`${orders.url}/orders/runs/order:D-1`)).json()) as { status: string }
-        expect(run.status).toBe('completed')
-      },
-      { timeoutMs: 10_000, intervalMs: 100 },
-    )
+    await runReaches('order:D-1', 'completed', 10_000)
     await page.locator('p.empty', { hasText: 'Nothing is dead' }).waitFor()
     await shot(page, '3b-retried.png')
+    expect(problems).toEqual([])
+    await page.close()
+  })
+
+  it('3c. discards a dead flow run from the UI: it leaves the list for good', async () => {
+    await deadOrder('D-2')
+    const { page, problems } = await openPage(orders.url, '#/dead-letters')
+    const row = page.locator('tr[data-dead-letter="order:D-2"]')
+    await row.waitFor()
+    await row.getByRole('button', { name: 'Discard flow order:D-2' }).click()
+    const resolved = page.locator('[data-action-for="order:D-2"].state-resolved')
+    await resolved.waitFor()
+    expect(await resolved.innerText()).toContain('Discarded')
+    expect(await row.count()).toBe(0)
+    await page.locator('p.empty', { hasText: 'Nothing is dead' }).waitFor()
+    // Given up, not retried: the run ends discarded and the API no longer lists it.
+    await runReaches('order:D-2', 'discarded', 10_000)
+    const listed = (await (await fetch(`${orders.url}${ui}/v1/dead-letters`)).json()) as {
+      deadLetters: Array<{ id: string }>
+    }
+    expect(listed.deadLetters.map((l) => l.id)).not.toContain('order:D-2')
+    await shot(page, '3c-discarded.png')
     expect(problems).toEqual([])
     await page.close()
   })
@@ -408,6 +433,101 @@ describe('the inspector UI in Chromium', () => {
     expect(await page.locator('header[role="banner"]').count()).toBe(1)
     expect(await page.getByRole('navigation', { name: 'Views' }).count()).toBe(1)
     expect(await page.locator('main').count()).toBe(1)
+    expect(problems).toEqual([])
+    await page.close()
+  })
+
+  /** The y of every point of an SVG polyline (`x,y x,y …`). */
+  const pointYs = (points: string | null) => (points ?? '').split(' ').map((p) => Number(p.split(',')[1]))
+
+  it('6. draws the Metrics charts from real traffic, the failed requests in red', async () => {
+    for (let i = 0; i < 3; i++) expect((await fetch(`${orders.url}/stock`)).status).toBe(200)
+    expect((await fetch(`${orders.url}/boom`)).status).toBe(500)
+    const { page, problems } = await openPage(orders.url, '#/metrics')
+    const boom = page.locator('tr[data-series="GET /boom"]')
+    await boom.waitFor()
+
+    // The overview: requests per bucket with the failed part stacked in red, and the error rate.
+    const [traffic, errorRate] = [
+      page.locator('.overview figure').nth(0),
+      page.locator('.overview figure').nth(1),
+    ]
+    const failed = Number(/(\d+) failed/.exec(await traffic.locator('figcaption').innerText())?.[1])
+    expect(failed).toBeGreaterThanOrEqual(1)
+    expect(await traffic.locator('svg.bars[role="img"] rect.ok').count()).toBeGreaterThan(0)
+    expect(await traffic.locator('svg.bars rect.err').count()).toBeGreaterThan(0)
+    // A bucket with no errors sits on the floor (height - 1 = 79); the one /boom fell in is above it.
+    const rates = pointYs(await errorRate.locator('svg.spark.err polyline').getAttribute('points'))
+    expect(rates.length).toBeGreaterThan(1)
+    expect(Math.min(...rates)).toBeLessThan(79)
+
+    // Per route: /boom all errors, marked bad with red bars; /stock none, with its latency line.
+    expect(await boom.locator('td.num.bad').innerText()).toBe('100 %')
+    expect(await boom.locator('svg.bars rect.err').count()).toBeGreaterThan(0)
+    const stock = page.locator('tr[data-series="GET /stock"]')
+    expect(await stock.locator('td.num').nth(5).innerText()).toBe('0 %')
+    expect(await stock.locator('td.num.bad').count()).toBe(0)
+    expect(await stock.locator('svg.bars rect.err').count()).toBe(0)
+    const latency = pointYs(await stock.locator('svg.spark polyline').getAttribute('points'))
+    expect(Math.min(...latency)).toBeLessThan(31)
+    await shot(page, '6-metrics.png')
+    expect(problems).toEqual([])
+    await page.close()
+  })
+
+  it('7. lists a request running past the stall threshold, and drops it once it answers', async () => {
+    const { page, problems } = await openPage(orders.url, '#/stalls')
+    await page.locator('.view-head', { hasText: 'Running longer than 200 ms' }).waitFor()
+    const answer = fetch(`${orders.url}/slow`)
+    const row = page.locator('tr[data-stall="GET /slow"]')
+    await row.waitFor()
+    const cells = await row.locator('td').allInnerTexts()
+    expect(cells[0]).toBe('request')
+    expect(cells[2]).toMatch(/^\d+ ms$|^\d+\.\d+ s$/)
+    expect(cells[3]).toContain('path: /slow')
+    expect(await row.locator('a').getAttribute('href')).toMatch(/^#\/traces\/[0-9a-f]{32}$/)
+    await shot(page, '7-stalls.png')
+
+    orders.slow.open()
+    expect((await answer).status).toBe(200)
+    await row.waitFor({ state: 'detached' })
+    expect(problems).toEqual([])
+    await page.close()
+  })
+
+  it("8. shows a route's schemas and its live window: throughput and p50/p95/p99", async () => {
+    for (let i = 0; i < 6; i++) expect((await fetch(`${orders.url}/orders/E-${i}/effects`)).status).toBe(200)
+    const { page, problems } = await openPage(orders.url, '#/routes')
+    const row = page.locator('tr[data-route="GET /orders/:orderId/effects"]')
+    await row.waitFor()
+    const windowCells = async () => {
+      const [throughput, p50, p95, p99, errors] = await row.locator('td.num').allInnerTexts()
+      return { throughput: Number.parseFloat(throughput!), p50, p95, p99, errors }
+    }
+    const before = await windowCells()
+    expect(before.throughput).toBeGreaterThan(0)
+    // Measured latencies: a route without traffic shows 0 ms.
+    for (const quantile of [before.p50, before.p95, before.p99]) {
+      expect(quantile).toMatch(/^\d+(\.\d+)? (ms|s)$/)
+      expect(Number.parseFloat(quantile!)).toBeGreaterThan(0)
+    }
+    expect(before.errors).toBe('0 %')
+
+    // More traffic shows up in the open page, without a reload.
+    for (let i = 0; i < 6; i++) await fetch(`${orders.url}/orders/F-${i}/effects`)
+    await eventually(async () => expect((await windowCells()).throughput).toBeGreaterThan(before.throughput))
+
+    await row.locator('button.disclosure').click()
+    const schemas = page.locator('tr.route-detail .schemas')
+    await schemas.waitFor()
+    expect(await schemas.locator('summary').allInnerTexts()).toEqual(['params', 'response'])
+    await schemas.locator('summary', { hasText: 'params' }).click()
+    const params = JSON.parse(await schemas.locator('details').first().locator('pre.json').innerText())
+    expect(params).toMatchObject({
+      type: 'object',
+      properties: { orderId: { type: 'string', maxLength: 64 } },
+    })
+    await shot(page, '8-route-schema.png')
     expect(problems).toEqual([])
     await page.close()
   })

@@ -4,6 +4,7 @@ import { join } from 'node:path'
 import { createOrdersApp } from '../../../examples/orders/app.ts'
 import { LogCapture } from '../../support/log-capture.ts'
 import type { postgresSchemas } from '../../support/postgres-schemas.ts'
+import { Latch } from './fixture-app.ts'
 
 /** An order the orders showcase accepts. */
 export const order = (orderId: string, amount = 1999) => ({
@@ -15,7 +16,11 @@ export const order = (orderId: string, amount = 1999) => ({
   country: 'NL',
 })
 
-/** The orders showcase in-process on a fresh PostgreSQL schema of `schemas`, on 127.0.0.1 port 0. */
+/**
+ * The orders showcase in-process on a fresh PostgreSQL schema of `schemas`, on 127.0.0.1 port 0,
+ * with two routes of the tests' own: `GET /boom` fails with 500 and `GET /slow` answers once
+ * `slow` is opened (open it before stopping the app: the drain waits for it).
+ */
 export async function startOrders(
   schemas: ReturnType<typeof postgresSchemas>,
   options: { profile?: string; inspector?: Record<string, unknown>; flows?: Record<string, unknown> } = {},
@@ -37,6 +42,14 @@ export async function startOrders(
       ...(options.inspector ? { inspector: options.inspector } : {}),
     },
   })
+  const slow = new Latch()
+  app.get('/boom', () => {
+    throw new Error('kaboom')
+  })
+  app.get('/slow', async () => {
+    await slow.promise
+    return { slow: true }
+  })
   const { url } = await app.start()
-  return { app, url, root, databaseUrl }
+  return { app, url, root, databaseUrl, slow }
 }

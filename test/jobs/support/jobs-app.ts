@@ -1,5 +1,5 @@
 import type { App } from 'keel/app'
-import { type DatabaseModule, database } from 'keel/data'
+import { type DatabaseModule, database, openPostgresDb } from 'keel/data'
 import { type AnyJobQueue, type JobsModule, jobs } from 'keel/jobs'
 import type { LogCapture } from '../../support/log-capture.ts'
 import { testApp } from '../../support/test-app.ts'
@@ -19,6 +19,20 @@ let schemas = 0
 
 /** A fresh jobs schema name, unique to this process, for tests sharing a PostgreSQL database. */
 export const freshJobsSchema = () => `jobs_${process.pid}_${Date.now().toString(36)}_${++schemas}`
+
+/** Drops every schema {@link freshJobsSchema} named in this process; for a file's afterAll. */
+export async function dropFreshJobsSchemas(url: string): Promise<void> {
+  const db = await openPostgresDb({ url, poolSize: 1 })
+  try {
+    const rows = await db.query<{ name: string }>(
+      'select nspname as name from pg_namespace where nspname like $1',
+      [`jobs\\_${process.pid}\\_%`],
+    )
+    for (const { name } of rows) await db.query(`drop schema ${name} cascade`)
+  } finally {
+    await db.close()
+  }
+}
 
 /**
  * Starts an app on `where` with `queues`: workers poll every 0.5 s (pg-boss's least), maintenance

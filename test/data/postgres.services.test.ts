@@ -137,6 +137,26 @@ describe('database() on PostgreSQL', () => {
     await expect(db.query('select 1')).rejects.toThrow()
   })
 
+  it('cancels a statement that outlives data.statementTimeoutMs from keel.yaml, and runs a shorter one', async () => {
+    const data = database()
+    const { app: timed } = testApp({
+      yaml: 'data:\n  statementTimeoutMs: 1000\n',
+      modules: [data],
+      overrides: { database: { url: schemaUrl } },
+    })
+    await timed.start()
+    try {
+      expect(await data.db.query('show statement_timeout')).toEqual([{ statement_timeout: '1s' }])
+      const error = await rejection(data.db.query('select pg_sleep(5)'))
+      expect(error.message).toMatch(/canceling statement due to statement timeout/)
+      expect(await data.db.query('select pg_sleep(0.1)::text as slept, 1 as ok')).toEqual([
+        { slept: '', ok: 1 },
+      ])
+    } finally {
+      await timed.stop()
+    }
+  })
+
   it('publishes the open connections, closing idle ones after data.poolIdleSeconds', async () => {
     const data = database()
     const { app: idle } = testApp({

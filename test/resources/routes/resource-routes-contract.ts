@@ -249,6 +249,18 @@ export function describeResourceRoutes(name: string, databaseUrl: () => Promise<
       expect((await bob('GET', `/v1/todos/${row.id}`)).status).toBe(404)
       expect((await bob('GET', '/v1/todos?q=secret')).body.items).toEqual([])
       expect((await bob('GET', '/v1/todos')).body.items).toEqual([])
+      // Declared filters narrow a tenant's rows, never widen them: alice's row matches each query,
+      // and bob's own row shows that it matches for bob too.
+      await bob('POST', '/v1/todos', { title: 'tenant B plan' })
+      const titles = async (who: typeof alice, query: string) => {
+        const { status, body } = await who('GET', `/v1/todos?${query}`)
+        expect(status, query).toBe(200)
+        return (body.items as Json[]).map((r) => r.title)
+      }
+      for (const query of ['done=false', 'priority=normal', 'done=false&priority=normal&q=plan&sort=title']) {
+        expect(await titles(alice, query), query).toEqual(['tenant A secret plan'])
+        expect(await titles(bob, query), query).toEqual(['tenant B plan'])
+      }
       expect((await bob('PATCH', `/v1/todos/${row.id}`, { title: 'mine now' })).status).toBe(404)
       expect((await bob('DELETE', `/v1/todos/${row.id}`)).status).toBe(404)
       const noTenant = await as({ sub: 'carol', org_id: undefined })('GET', '/v1/todos')

@@ -18,4 +18,6 @@ const app = createApp({
 serveResources(app, { database: data, resources: await loadResources(join(import.meta.dirname)) })
 await app.start()
 process.send?.('ready')
+// run.ts asks for this process's CPU time around each round.
+process.on('message', () => process.send?.(process.cpuUsage()))
 process.on('SIGTERM', () => void app.stop().then(() => process.exit(0)))

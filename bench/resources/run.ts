@@ -5,8 +5,16 @@
 //
 // Both servers read one seeded table (10,000 rows) in a schema of their own, dropped at the end.
 // Scenarios: GET /v1/items/:id with a random id, GET /v1/items (first page of 20). Each round runs
-// every server once per scenario, alternating, after a warm-up; the table reports the median
-// round and the ratio keel / fastify.
+// every server once per scenario, alternating, each in a process of its own started for the round
+// and warmed up first. A fresh process per round matters: postgres.js's connection queues grow
+// with every statement pipelined onto a busy connection and never shrink back (see
+// bench/README.md), so a server's cost per request rises with the statements it has served, and
+// the faster server would pay more for it in later rounds. The table reports the median
+// round, the ratio keel / fastify of those medians, the median of the rounds' own ratios (each
+// pair ran back to back, so it shares the machine's state of the moment), and each server's CPU
+// time per request (its process.cpuUsage() over the round, asked over IPC). On a machine where
+// the load generator and PostgreSQL share the cores with the server, req/s moves with whatever
+// else runs; CPU per request moves far less.
 import { type ChildProcess, fork } from 'node:child_process'
 import { mkdirSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
@@ -25,6 +33,17 @@ interface Server {
   readonly child: ChildProcess
 }
 
+/** The server's own CPU time so far, in µs (user + system), asked over IPC. */
+function cpuOf(server: Server): Promise<number> {
+  return new Promise((resolve) => {
+    server.child.once('message', (usage) => {
+      const { user, system } = usage as NodeJS.CpuUsage
+      resolve(user + system)
+    })
+    server.child.send('cpu')
+  })
+}
+
 function start(name: string, script: string, port: number, execArgv: string[]): Promise<Server> {
   const child = fork(join(here, script), {
     env: { ...process.env, DATABASE_URL: seeded.url, PORT: String(port), KEEL_PROFILE: 'prod' },
@@ -37,10 +56,16 @@ function start(name: string, script: string, port: number, execArgv: string[]): 
   })
 }
 
-const servers = [
-  await start('keel', 'keel-server.ts', 41_711, ['--conditions=source', '--import', 'tsx']),
-  await start('fastify', 'fastify-server.mjs', 41_712, []),
-]
+const servers = {
+  keel: () => start('keel', 'keel-server.ts', 41_711, ['--conditions=source', '--import', 'tsx']),
+  fastify: () => start('fastify', 'fastify-server.mjs', 41_712, []),
+}
+
+function stop(server: Server): Promise<void> {
+  const exited = new Promise<void>((resolve) => server.child.once('exit', () => resolve()))
+  server.child.kill('SIGTERM')
+  return exited
+}
 
 const scenarios = {
   'GET /v1/items/:id': () => `/v1/items/${1 + Math.floor(Math.random() * itemRows)}`,
@@ -57,25 +82,39 @@ async function load(server: Server, path: () => string, duration: number) {
   if (result.non2xx > 0 || result.errors > 0) {
     throw new Error(`${server.name}: ${result.non2xx} non-2xx answers, ${result.errors} errors`)
   }
-  return { rps: result.requests.average, p99: result.latency.p99 }
+  return { rps: result.requests.average, p99: result.latency.p99, requests: result.requests.total }
 }
 
-const results: Record<string, Record<string, { rps: number; p99: number }[]>> = {}
+interface Round {
+  rps: number
+  p99: number
+  cpuUsPerRequest: number
+}
+
+async function measure(server: Server, path: () => string, duration: number): Promise<Round> {
+  const before = await cpuOf(server)
+  const { rps, p99, requests } = await load(server, path, duration)
+  return { rps, p99, cpuUsPerRequest: ((await cpuOf(server)) - before) / requests }
+}
+
+const results: Record<string, Record<string, Round[]>> = {}
 try {
   for (const [scenario, path] of Object.entries(scenarios)) {
-    results[scenario] = {}
-    for (const server of servers) {
-      results[scenario][server.name] = []
-      await load(server, path, 2) // warm-up: JIT, pools, plan cache
-    }
+    results[scenario] = { keel: [], fastify: [] }
     for (let round = 0; round < rounds; round++) {
-      for (const server of round % 2 === 0 ? servers : [...servers].reverse()) {
-        results[scenario][server.name]!.push(await load(server, path, seconds))
+      const order = round % 2 === 0 ? (['keel', 'fastify'] as const) : (['fastify', 'keel'] as const)
+      for (const name of order) {
+        const server = await servers[name]()
+        try {
+          await load(server, path, 2) // warm-up: JIT, pools, plan cache
+          results[scenario][name]!.push(await measure(server, path, seconds))
+        } finally {
+          await stop(server)
+        }
       }
     }
   }
 } finally {
-  for (const server of servers) server.child.kill('SIGTERM')
   await seeded.drop()
 }
 
@@ -83,14 +122,17 @@ const median = (values: number[]) => [...values].sort((a, b) => a - b)[Math.floo
 const lines = [
   `${connections} connections, ${seconds} s x ${rounds} rounds, median round; PostgreSQL at ${new URL(baseUrl).host}`,
   '',
-  '| route | fastify + postgres.js req/s | keel req/s | keel / fastify | fastify p99 ms | keel p99 ms |',
-  '|---|--:|--:|--:|--:|--:|',
+  '| route | fastify + postgres.js req/s | keel req/s | keel / fastify | median of round ratios | fastify CPU µs/req | keel CPU µs/req | CPU fastify / keel | fastify p99 ms | keel p99 ms |',
+  '|---|--:|--:|--:|--:|--:|--:|--:|--:|--:|',
 ]
 for (const [scenario, byServer] of Object.entries(results)) {
-  const keel = median(byServer.keel!.map((r) => r.rps))
-  const fastify = median(byServer.fastify!.map((r) => r.rps))
+  const keel = byServer.keel!
+  const fastify = byServer.fastify!
+  const rps = (rounds: Round[]) => median(rounds.map((r) => r.rps))
+  const cpu = (rounds: Round[]) => median(rounds.map((r) => r.cpuUsPerRequest))
+  const roundRatios = keel.map((round, i) => round.rps / fastify[i]!.rps)
   lines.push(
-    `| ${scenario} | ${Math.round(fastify).toLocaleString('en')} | ${Math.round(keel).toLocaleString('en')} | ${(keel / fastify).toFixed(2)} | ${median(byServer.fastify!.map((r) => r.p99))} | ${median(byServer.keel!.map((r) => r.p99))} |`,
+    `| ${scenario} | ${Math.round(rps(fastify)).toLocaleString('en')} | ${Math.round(rps(keel)).toLocaleString('en')} | ${(rps(keel) / rps(fastify)).toFixed(2)} | ${median(roundRatios).toFixed(2)} | ${cpu(fastify).toFixed(0)} | ${cpu(keel).toFixed(0)} | ${(cpu(fastify) / cpu(keel)).toFixed(2)} | ${median(fastify.map((r) => r.p99))} | ${median(keel.map((r) => r.p99))} |`,
   )
 }
 console.log(lines.join('\n'))

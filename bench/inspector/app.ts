@@ -9,7 +9,9 @@ const silent = { write() {} }
 
 /**
  * The app both variants serve: `/hello` and a typed `/users/:id`, logging at warn to nowhere,
- * with the inspector module or without it. The port comes from `PORT` (0 when unset).
+ * with the inspector module or without it. The port comes from `PORT` (0 when unset);
+ * `STORE_SPANS` and `TRACES_PER_SECOND` set the inspector's `store.maxSpans` and
+ * `store.maxTracesPerSecond`.
  */
 export function build(withInspector: boolean): App {
   const app = createApp({
@@ -21,8 +23,17 @@ export function build(withInspector: boolean): App {
       server: { port: Number(process.env.PORT ?? 0), host: '127.0.0.1' },
       log: { level: 'warn' },
       metrics: { defaultMetrics: false },
-      ...(withInspector && process.env.STORE_SPANS
-        ? { inspector: { store: { maxSpans: Number(process.env.STORE_SPANS) } } }
+      ...(withInspector
+        ? {
+            inspector: {
+              store: {
+                ...(process.env.STORE_SPANS ? { maxSpans: Number(process.env.STORE_SPANS) } : {}),
+                ...(process.env.TRACES_PER_SECOND
+                  ? { maxTracesPerSecond: Number(process.env.TRACES_PER_SECOND) }
+                  : {}),
+              },
+            },
+          }
         : {}),
     },
   })

@@ -252,19 +252,25 @@ function brokenMessage(next: () => number): { kind: string; payload: Buffer } {
 }
 
 /**
- * Writes `payload`, half-closes, and collects what the server answers until it closes the
- * connection (or 3 s pass: a truncated message may get no answer at all).
+ * Writes `payload` on a new connection and collects what the server answers until it closes the
+ * connection or `waitMs` pass (a truncated message may get no answer at all). `halfClose` ends
+ * the client's side after the payload; without it the client stays, as a slow one would.
  */
-function exchange(port: number, payload: Buffer): Promise<string> {
+function exchange(
+  port: number,
+  payload: Buffer | string,
+  { waitMs = 3000, halfClose = true }: { waitMs?: number; halfClose?: boolean } = {},
+): Promise<string> {
   return new Promise((resolve) => {
     const socket = connect(port, '127.0.0.1')
     const chunks: Buffer[] = []
-    const done = () => resolve(Buffer.concat(chunks).toString('latin1'))
     socket.on('data', (chunk: Buffer) => chunks.push(chunk))
-    socket.on('close', done)
+    socket.on('close', () => resolve(Buffer.concat(chunks).toString('latin1')))
     socket.on('error', () => socket.destroy())
-    socket.end(payload)
-    setTimeout(() => socket.destroy(), 3000).unref()
+    const bytes = typeof payload === 'string' ? Buffer.from(payload, 'latin1') : payload
+    if (halfClose) socket.end(bytes)
+    else socket.write(bytes)
+    setTimeout(() => socket.destroy(), waitMs).unref()
   })
 }
 
@@ -336,17 +342,7 @@ describe('malformed requests', () => {
   it('answers broken HTTP with problem details: bad request lines, huge headers, slow and truncated clients', async () => {
     const { port } = new URL(base)
     const raw = (payload: string, waitMs = 3000) =>
-      new Promise<string>((resolve) => {
-        const socket = connect(Number(port), '127.0.0.1')
-        let received = ''
-        socket.on('data', (chunk) => {
-          received += chunk.toString('latin1')
-        })
-        socket.on('close', () => resolve(received))
-        socket.on('error', () => resolve(received))
-        socket.write(payload)
-        setTimeout(() => socket.destroy(), waitMs).unref()
-      })
+      exchange(Number(port), payload, { halfClose: false, waitMs })
     const badLine = await raw('GET /users/1 HTTP/9.9 extra\r\n\r\n')
     expect(badLine).toMatch(/^HTTP\/1\.1 400 /)
     expect(badLine).toContain('application/problem+json')

@@ -9,7 +9,6 @@
 // env:   WARM (requests before counting, default 10 000), COUNT (counted requests, default 5 000),
 //        RUNS (per variant, default 2), PATHS (default "/hello /users/42"),
 //        TRACES_PER_SECOND (the inspector's store.maxTracesPerSecond, default 1: see below),
-//        IDLE (seconds of idle counting that measure the timers' share, default 10),
 //        V8_FLAGS (default --predictable: no concurrent compiling or GC, so two processes of one
 //        variant make the same JIT decisions; without it their counts differed by up to 13 %)
 //
@@ -17,25 +16,29 @@
 // at the default 100 a second it would keep a third of the requests' traces instead of the
 // fraction of a percent it keeps at native speed. The script prints the rate it measured under
 // callgrind and the share of requests the budget let it keep, to set beside the native one.
-// Needs valgrind (callgrind_control comes with it). Under callgrind the server runs some 50 times
-// slower, so a run takes minutes; the count is repeatable to a fraction of a percent.
+// Needs valgrind (callgrind_control comes with it). Under callgrind the server runs about 100 times
+// slower, so a run takes minutes. With --predictable, two processes without the inspector count
+// within 0.1 % of each other; the inspected ones differed by up to 9 % (bench/inspector/README.md).
+// The server's timers are not taken off: counted idle for 10 s, they came to under 0.1 % of a
+// counted window.
 import { type ChildProcess, execFileSync, spawn } from 'node:child_process'
-import { readdirSync, readFileSync, rmSync } from 'node:fs'
+import { readFileSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
-import { dirname, join } from 'node:path'
+import { join } from 'node:path'
 import autocannon from 'autocannon'
 
 const warm = Number(process.env.WARM ?? 10_000)
 const count = Number(process.env.COUNT ?? 5_000)
 const runs = Number(process.env.RUNS ?? 2)
-const idleSeconds = Number(process.env.IDLE ?? 10)
+const budget = Number(process.env.TRACES_PER_SECOND ?? 1)
 const v8Flags = (process.env.V8_FLAGS ?? '--predictable').split(' ').filter(Boolean)
 const paths = (process.env.PATHS ?? '/hello /users/42').split(' ')
 const server = join(import.meta.dirname, 'server.ts')
+/** Requests a second the servers answered under callgrind, per measurement. */
+const rates: number[] = []
 
 interface Counted {
   readonly child: ChildProcess
-  readonly port: number
   readonly outFile: string
 }
 
@@ -59,7 +62,7 @@ async function start(withInspector: boolean, port: number): Promise<Counted> {
         ...process.env,
         PORT: String(port),
         INSPECTOR: withInspector ? '1' : '',
-        TRACES_PER_SECOND: process.env.TRACES_PER_SECOND ?? '1',
+        TRACES_PER_SECOND: String(budget),
       },
       stdio: 'ignore',
     },
@@ -71,7 +74,7 @@ async function start(withInspector: boolean, port: number): Promise<Counted> {
       (response) => response.ok,
       () => false,
     )
-    if (up) return { child, port, outFile }
+    if (up) return { child, outFile }
     await new Promise((resolve) => setTimeout(resolve, 500))
   }
   child.kill('SIGKILL')
@@ -85,60 +88,33 @@ async function send(port: number, path: string, amount: number): Promise<void> {
   }
 }
 
-/** The totals of each part callgrind wrote to `outFile` and its `.N` siblings, by part number. */
-function partTotals(outFile: string): Map<number, number> {
-  const parts = new Map<number, number>()
-  const dir = dirname(outFile)
-  for (const name of readdirSync(dir).filter((n) => join(dir, n).startsWith(outFile))) {
-    const text = readFileSync(join(dir, name), 'utf8')
-    const part = /^part: (\d+)/m.exec(text)
-    const totals = /^totals: (\d+)/m.exec(text)
-    if (part && totals) parts.set(Number(part[1]), Number(totals[1]))
-    if (!process.env.KEEP) rmSync(join(dir, name), { force: true })
-  }
-  return parts
-}
-
 const control = (pid: number, ...args: string[]) =>
   execFileSync('callgrind_control', [...args, String(pid)], { stdio: 'ignore' })
 
-/**
- * Instructions the server executed per request on `path`. The server's own timers (the
- * inspector's windows turn every second) run per wall-clock second, and under callgrind a second
- * holds a hundredth of the requests it holds at native speed: so an idle stretch is counted
- * first, and its rate of instructions per second is taken off the requests' count.
- */
+/** Instructions the server executed per request on `path`, counting only the measured requests. */
 async function measure(withInspector: boolean, path: string, port: number): Promise<number> {
   const counted = await start(withInspector, port)
   const pid = counted.child.pid!
   try {
     await send(port, path, warm)
     control(pid, '--instr=on')
-    const idleFrom = performance.now()
-    await new Promise((resolve) => setTimeout(resolve, idleSeconds * 1000))
-    control(pid, '--dump=idle')
-    const idleMs = performance.now() - idleFrom
     const countedFrom = performance.now()
     await send(port, path, count)
-    control(pid, '--dump=requests')
-    const countedMs = performance.now() - countedFrom
     control(pid, '--instr=off')
-    rates.push(count / (countedMs / 1000))
+    rates.push(count / ((performance.now() - countedFrom) / 1000))
     const exited = new Promise((resolve) => counted.child.once('exit', resolve))
     counted.child.kill('SIGTERM')
     await exited
-    const parts = partTotals(counted.outFile)
-    const idle = parts.get(1)
-    const requests = parts.get(2)
-    if (idle === undefined || requests === undefined)
-      throw new Error(`callgrind wrote no parts 1 and 2 to ${counted.outFile}`)
-    return (requests - (idle / idleMs) * countedMs) / count
+    // callgrind writes the totals of what it counted when the process ends.
+    const totals = /^totals: (\d+)/m.exec(readFileSync(counted.outFile, 'utf8'))
+    if (!totals) throw new Error(`no totals in ${counted.outFile}`)
+    return Number(totals[1]) / count
   } finally {
     counted.child.kill('SIGKILL')
+    rmSync(counted.outFile, { force: true })
   }
 }
 
-const rates: number[] = []
 console.log(`instructions per request under callgrind: ${warm} warm-up, ${count} counted, ${runs} runs`)
 let port = 41_900
 for (const path of paths) {
@@ -157,7 +133,6 @@ for (const path of paths) {
   )
 }
 const rate = rates.reduce((a, b) => a + b, 0) / rates.length
-const budget = Number(process.env.TRACES_PER_SECOND ?? 1)
 console.log(
   `${Math.round(rate)} requests/s under callgrind: a budget of ${budget} trace(s) a second keeps ` +
     `${budget === 0 ? 100 : Math.min(100, (100 * budget) / rate).toFixed(2)} % of them`,

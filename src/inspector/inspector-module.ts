@@ -51,6 +51,12 @@ export interface InspectorModule extends KeelModule {
 
 const developmentProfiles = new Set(['dev', 'test'])
 
+/** Why the inspector will not mount as configured: `key` is what to fix, located where `setBy` was set. */
+function refusal(app: App, key: string, setBy: string, message: string): ConfigError {
+  const source = app.config.sourceOf(setBy) ?? { kind: 'default' as const, profile: app.config.profile }
+  return new ConfigError([{ code: 'KEEL_CONFIG_INVALID', key, message, source }])
+}
+
 /**
  * The inspector: a bounded in-memory store of the app's own traces, sliding windows per route,
  * flow and step, stall detection, dead letters of flows and jobs with retry and discard, a relay
@@ -60,10 +66,10 @@ const developmentProfiles = new Set(['dev', 'test'])
  *
  * On by default in the dev and test profiles, off elsewhere unless `inspector.enabled` is set.
  * Outside dev and test every call needs a bearer token (`inspector.tokens.viewer` reads,
- * `inspector.tokens.operator` also acts); enabling it there without any token fails at
- * `createApp()` with a config error naming `inspector.tokens`. Spans are recorded for it even
- * when `tracing.enabled` is off (nothing is exported then), without changing what is exported
- * when it is on.
+ * `inspector.tokens.operator` also acts); enabling it there without any token, or with
+ * `inspector.requireToken: false`, fails at `createApp()` with a config error naming that key.
+ * Spans are recorded for it even when `tracing.enabled` is off (nothing is exported then),
+ * without changing what is exported when it is on.
  *
  * @example
  * ```ts
@@ -119,16 +125,23 @@ export function inspector(options: InspectorOptions = {}): InspectorModule {
         capture: settings.capture.enabled,
       }
       if (!enabled) return
+      if (!isDevelopment && settings.requireToken === false) {
+        // An open inspector reads payloads and retries dead letters for anyone: development only.
+        throw refusal(
+          app,
+          'inspector.requireToken',
+          'inspector.requireToken',
+          `the inspector is enabled in profile "${profile}" with requireToken false, which only the dev and test profiles allow: anyone who reaches it could read traces and payloads and retry or discard dead letters; remove inspector.requireToken (or set it to true) and list secrets under inspector.tokens.operator, or set inspector.enabled: false`,
+        )
+      }
       if (tokenRequired && tokens.viewer.length + tokens.operator.length === 0) {
         // Secure by default: an inspector nobody can open must not be an inspector anyone can open.
-        throw new ConfigError([
-          {
-            code: 'KEEL_CONFIG_INVALID',
-            key: 'inspector.tokens',
-            message: `the inspector is enabled in profile "${profile}", where it needs a bearer token, and no token is configured: list secrets under inspector.tokens.operator (and .viewer), e.g. "- \${INSPECTOR_TOKEN}", or set inspector.enabled: false`,
-            source: app.config.sourceOf('inspector.enabled') ?? { kind: 'default', profile },
-          },
-        ])
+        throw refusal(
+          app,
+          'inspector.tokens',
+          'inspector.enabled',
+          `the inspector is enabled in profile "${profile}", where it needs a bearer token, and no token is configured: list secrets under inspector.tokens.operator (and .viewer), e.g. "- \${INSPECTOR_TOKEN}", or set inspector.enabled: false`,
+        )
       }
       // The live feed's token may ride in this header; debug logs of request headers must not show it.
       markSecretKey('sec-websocket-protocol')

@@ -42,7 +42,7 @@ export const inspectorSection = defineConfigSection('inspector', {
   requireToken: Type.Optional(
     Type.Boolean({
       description:
-        'every inspector request needs a bearer token; unset: yes outside the dev and test profiles',
+        'every inspector request needs a bearer token; unset: yes outside the dev and test profiles. false is allowed only in dev and test: elsewhere createApp() refuses it',
     }),
   ),
   tokens: Type.Object(

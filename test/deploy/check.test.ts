@@ -354,8 +354,21 @@ describe('inspector', () => {
       status: 'pass',
       message: 'the inspector requires a token (0 viewer, 1 operator), on port 9465 of its own',
     })
-    const open = prodApp({ inspector: { enabled: true, requireToken: false } }, { modules: [inspector()] })
-    expect(item(await check(open), 'inspector')).toMatchObject({ status: 'fail' })
+    // Open outside dev and test, the app does not load, so keel check stops before any item.
+    expect(() =>
+      prodApp({ inspector: { enabled: true, requireToken: false } }, { modules: [inspector()] }),
+    ).toThrow(/inspector\.requireToken: .*only the dev and test profiles allow/)
+    const open = createApp({
+      root,
+      profile: 'dev',
+      overrides: { inspector: { requireToken: false } },
+      modules: [inspector()],
+    })
+    expect(item(await check(open), 'inspector')).toMatchObject({
+      status: 'fail',
+      message: expect.stringContaining('answers without a token in profile dev'),
+      hint: expect.stringContaining('refuses to start with inspector.requireToken: false'),
+    })
   })
 })
 

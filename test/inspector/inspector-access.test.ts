@@ -1,3 +1,4 @@
+import type { ConfigError } from 'keel/config'
 import { isKeelError } from 'keel/errors'
 import type { InspectorDescription } from 'keel/inspector'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
@@ -16,6 +17,15 @@ const prodYaml = [
 ].join('\n')
 
 const bearer = (token: string) => ({ authorization: `Bearer ${token}` })
+/** What creating the fixture app throws; fails the test when it does not throw. */
+const creationError = (options: Parameters<typeof fixtureApp>[0]) => {
+  try {
+    fixtureApp(options)
+  } catch (error) {
+    return error as ConfigError
+  }
+  throw new Error('createApp did not refuse')
+}
 const post = (headers: Record<string, string> = {}) => ({
   method: 'POST',
   headers: { 'content-type': 'application/json', ...headers },
@@ -109,16 +119,87 @@ describe('inspector access in the prod profile', () => {
 
 describe('inspector defaults per profile', () => {
   it('fails createApp in prod when enabled without any token, naming inspector.tokens', () => {
-    let error: unknown
-    try {
-      fixtureApp({ profile: 'prod', yaml: 'inspector:\n  enabled: true\n' })
-    } catch (caught) {
-      error = caught
-    }
+    const error = creationError({ profile: 'prod', yaml: 'inspector:\n  enabled: true\n' })
     expect(isKeelError(error)).toBe(true)
     expect(error).toMatchObject({ code: 'KEEL_CONFIG_INVALID' })
     expect((error as Error).message).toContain('inspector.tokens')
     expect((error as Error).message).toContain('keel.yaml')
+  })
+
+  it('fails createApp in prod on requireToken false, even with tokens, naming the key and its line', () => {
+    const error = creationError({
+      profile: 'prod',
+      yaml: `${prodYaml}\n  requireToken: false\n`,
+      env: { VIEWER_TOKEN: viewerToken, OPERATOR_TOKEN: operatorToken },
+    })
+    expect(isKeelError(error)).toBe(true)
+    expect(error.code).toBe('KEEL_CONFIG_INVALID')
+    expect(error.issues).toEqual([
+      expect.objectContaining({
+        key: 'inspector.requireToken',
+        source: expect.objectContaining({ kind: 'file', line: 8 }),
+      }),
+    ])
+    expect(error.message).toContain(
+      'keel.yaml:8 inspector.requireToken: the inspector is enabled in profile "prod"',
+    )
+    expect(error.message).toContain('only the dev and test profiles allow')
+    expect(error.message).toContain('set inspector.enabled: false')
+  })
+
+  it('refuses requireToken false in any profile but dev and test, wherever it is set', () => {
+    const error = creationError({
+      profile: 'staging',
+      yaml: 'inspector:\n  enabled: true\n',
+      env: { KEEL_INSPECTOR__REQUIRE_TOKEN: 'false' },
+    })
+    expect(error.issues).toEqual([
+      expect.objectContaining({
+        key: 'inspector.requireToken',
+        source: { kind: 'env', name: 'KEEL_INSPECTOR__REQUIRE_TOKEN' },
+      }),
+    ])
+    expect(error.message).toContain('profile "staging"')
+  })
+
+  it('lets a prod inspector with requireToken true and tokens start, and still asks for the token', async () => {
+    const { app } = fixtureApp({
+      profile: 'prod',
+      yaml: `${prodYaml}\n  requireToken: true\n`,
+      env: { VIEWER_TOKEN: viewerToken, OPERATOR_TOKEN: operatorToken },
+      // prod waits for the load balancer before it closes; nothing routes here.
+      overrides: { shutdown: { drainDelayMs: 0 } },
+    })
+    const { url } = await app.start()
+    try {
+      expect((await problemOf(await fetch(`${url}${inspectorPath}/traces`), 401)).code).toBe(
+        'KEEL_UNAUTHORIZED',
+      )
+      expect((await fetch(`${url}${inspectorPath}/traces`, { headers: bearer(viewerToken) })).status).toBe(
+        200,
+      )
+    } finally {
+      await app.stop()
+    }
+  })
+
+  it('allows requireToken false in dev: a request without a token acts as operator', async () => {
+    const { app } = fixtureApp({ profile: 'dev', yaml: 'inspector:\n  requireToken: false\n' })
+    const { url } = await app.start()
+    try {
+      const index = await json<{ role: string; tokenRequired: boolean }>(
+        await fetch(`${url}${inspectorPath}`),
+      )
+      expect(index).toMatchObject({ role: 'operator', tokenRequired: false })
+      // An operator action gets through the guard: the route then answers for itself (no such route id).
+      const relay = await fetch(`${url}${inspectorPath}/relay`, {
+        ...post(),
+        body: JSON.stringify({ routeId: '0123456789ab' }),
+      })
+      expect((await problemOf(relay, 404)).code).toBe('KEEL_NOT_FOUND')
+    } finally {
+      await app.stop()
+    }
   })
 
   it('treats an empty token (an unset ${VAR:} default) as no token at all', () => {

@@ -34,9 +34,10 @@ export const inspectorCheck: ReadinessCheck = {
       }
       return pass(`${guarded}, on port ${facts.port} of its own`)
     }
+    // The app loaded, so this profile is dev or test: elsewhere createApp() refuses requireToken false.
     return fail(
-      'the inspector answers without a token: traces, payloads and dead letters are open to anyone who reaches it',
-      `set inspector.requireToken: true (or leave it unset) and inspector.tokens from \${VAR} references in profiles.${plan.profile} of keel.yaml`,
+      `the inspector answers without a token in profile ${plan.profile}: traces, payloads and dead letters are open to anyone who reaches it`,
+      `outside the dev and test profiles the app refuses to start with inspector.requireToken: false; remove it (or set it to true) and set inspector.tokens from \${VAR} references in profiles.${plan.profile} of keel.yaml, or set inspector.enabled: false`,
     )
   },
 }

@@ -2,7 +2,10 @@ import { describe, expect, it } from 'vitest'
 import type { ResourceChange } from '../../src/resources/index.ts'
 import { type WebhooksModule, webhookChanges } from '../../src/webhooks/index.ts'
 
-/** Records what the hook publishes; the module's own delivery is tested in webhooks-module.test.ts. */
+/**
+ * Records what the hook publishes. Served resources delivering through a real module, on PGlite and
+ * PostgreSQL, are tested in webhooks-module-contract.ts.
+ */
 function recording() {
   const published: Array<{ event: string; data: unknown; options: unknown }> = []
   const module = {

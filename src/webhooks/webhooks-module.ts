@@ -15,9 +15,9 @@ export interface WebhooksOptions {
   readonly database: DatabaseModule
   /** The jobs module that runs the deliveries; a function, since it is given {@link WebhooksModule.queue}. */
   readonly jobs: () => JobsModule
-  /** Retries after a failed attempt before the delivery is dead. Default 8 (2 to 4 hours in all with the default delay and jitter). */
+  /** Retries after a failed attempt before the delivery is dead. Default 8 (2 to 4¼ hours in all with the default delay and jitter). */
   readonly retryLimit?: number
-  /** Base delay between attempts, doubled each retry (with jitter). Default 30 s. */
+  /** Base delay between attempts: retry n waits this times 2^(n-1) to 2^n (jitter). Default 30 s. */
   readonly retryDelaySeconds?: number
   /** Module name, also the job queue's prefix. Default `webhooks`. */
   readonly name?: string

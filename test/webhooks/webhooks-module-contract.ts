@@ -33,6 +33,8 @@ interface Received {
   path: string
   headers: IncomingHttpHeaders
   body: string
+  /** When the request arrived (Date.now(): the clock the database's now() reads too). */
+  at: number
 }
 
 /**
@@ -54,7 +56,7 @@ export function describeWebhooks(name: string, databaseUrl: () => Promise<string
       })
       req.on('end', () => {
         const path = req.url ?? ''
-        received.push({ path, headers: req.headers, body })
+        received.push({ path, headers: req.headers, body, at: Date.now() })
         const left = failuresLeft.get(path) ?? 0
         if (path === '/gone') res.writeHead(410)
         else if (path === '/down' || left > 0) {
@@ -180,6 +182,27 @@ export function describeWebhooks(name: string, databaseUrl: () => Promise<string
       })
       const attempts = received.filter((r) => r.path === '/flaky')
       expect(attempts.map((r) => r.headers['webhook-id'])).toEqual([id, id, id])
+    })
+
+    it('spaces the retries by the backoff: retry n comes 2^(n-1) to 2^n retryDelaySeconds after the attempt before', async () => {
+      // retryDelaySeconds 1: the failure after attempt n sets the next one due after
+      // 1 s · 2^(n-1) · (1 + jitter in [0, 1)), and workers poll every 0.5 s.
+      const { hooks } = await started({ retryLimit: 3 })
+      const sub = await hooks.subscribe({ url: `${base}/backoff`, events: ['orders.paid'] })
+      failuresLeft.set('/backoff', 3)
+      const [id] = await hooks.publish('orders.paid', { order: 12 })
+      expect((await settled(hooks, sub.id, 1))[0]).toMatchObject({ id, status: 'delivered', attempts: 4 })
+      const arrivals = received.filter((r) => r.path === '/backoff').map((r) => r.at)
+      expect(arrivals).toHaveLength(4)
+      const gaps = arrivals.slice(1).map((at, i) => at - arrivals[i]!)
+      gaps.forEach((gap, i) => {
+        // Never early: the due time is set after the failed attempt reached the receiver.
+        // A few ms for Date.now() truncating what PostgreSQL keeps in microseconds.
+        expect(gap, `retry ${i + 1}`).toBeGreaterThanOrEqual(1000 * 2 ** i - 5)
+        // Never much later than the jitter's ceiling: polling and a loaded machine get 2 s. So the
+        // first wait (under 4 s) is shorter than the third (4 s at least): the delay doubles.
+        expect(gap, `retry ${i + 1}`).toBeLessThan(1000 * 2 ** (i + 1) + 2000)
+      })
     })
 
     it('marks a delivery failed when retries run out, and leaves the job in the dead letters', async () => {

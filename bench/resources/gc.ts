@@ -1,0 +1,87 @@
+// How a resource server's garbage collector behaves under load: the young-generation state that
+// makes two fresh processes of the same server differ by up to 40% in req/s.
+//
+// usage: node --conditions=source --import tsx bench/resources/gc.ts [keel|fastify] [get|list] [seconds] [processes] [-- v8 flags]
+//        (defaults: keel list 5 4; DATABASE_URL as run.ts)
+//
+// Starts `processes` fresh servers one after another, each under --trace-gc-nvp (plus any V8 flags
+// after `--`, e.g. --max-semi-space-size=8), loads it as run.ts does (64 connections, a 3 s
+// warm-up, then `seconds`) and prints, per process, req/s, latency and what its scavenges did in
+// the measured window: bytes promoted to the old generation per scavenge, pause, mark-compacts.
+// A process either promotes a few KB per scavenge or about 12% of what it allocates, and stays so;
+// bench/README.md ("Two GC states") says what was found.
+import { fork } from 'node:child_process'
+import { join } from 'node:path'
+import autocannon from 'autocannon'
+import { itemRows, seedItems } from './seed.ts'
+
+const here = import.meta.dirname
+const flagsAt = process.argv.indexOf('--')
+const args = flagsAt === -1 ? process.argv.slice(2) : process.argv.slice(2, flagsAt)
+const v8Flags = flagsAt === -1 ? [] : process.argv.slice(flagsAt + 1)
+const [server = 'keel', scenario = 'list', seconds = '5', processes = '4'] = args
+const script = server === 'fastify' ? 'fastify-server.mjs' : 'keel-server.ts'
+const path =
+  scenario === 'get' ? () => `/v1/items/${1 + Math.floor(Math.random() * itemRows)}` : () => '/v1/items'
+const seeded = await seedItems(`bench_resources_gc_${process.pid}`)
+const port = 41_795
+
+/** One `--trace-gc-nvp` line as its key=value pairs. */
+const fieldsOf = (line: string) =>
+  Object.fromEntries(line.split(/\s+/).flatMap((pair) => (pair.includes('=') ? [pair.split('=')] : [])))
+
+try {
+  for (let run = 1; run <= Number(processes); run++) {
+    const child = fork(join(here, script), {
+      env: { ...process.env, DATABASE_URL: seeded.url, PORT: String(port), KEEL_PROFILE: 'prod' },
+      execArgv: [
+        ...(script.endsWith('.ts') ? ['--conditions=source', '--import', 'tsx'] : []),
+        '--trace-gc-nvp',
+        ...v8Flags,
+      ],
+      stdio: ['ignore', 'pipe', 'inherit', 'ipc'],
+    })
+    let trace = ''
+    child.stdout!.on('data', (chunk) => {
+      trace += chunk
+    })
+    await new Promise((resolve) => child.once('message', resolve))
+    const load = (duration: number) =>
+      autocannon({
+        url: `http://127.0.0.1:${port}`,
+        connections: 64,
+        duration,
+        requests: [{ setupRequest: (request) => ({ ...request, path: path() }) }],
+      })
+    await load(3)
+    const from = trace.length
+    const result = await load(Number(seconds))
+    const gcs = trace
+      .slice(from)
+      .split('\n')
+      .filter((line) => line.includes(' gc='))
+      .map(fieldsOf)
+    const exited = new Promise((resolve) => child.once('exit', resolve))
+    child.kill('SIGTERM')
+    await exited
+    const scavenges = gcs.filter((gc) => gc.gc === 's')
+    const sum = (key: string) => scavenges.reduce((total, gc) => total + Number(gc[key]), 0)
+    const perScavenge = (key: string) => Math.round(sum(key) / scavenges.length / 1024)
+    console.log(
+      JSON.stringify({
+        server,
+        scenario,
+        process: run,
+        rps: Math.round(result.requests.average),
+        latencyMs: { p50: result.latency.p50, p99: result.latency.p99 },
+        scavenges: scavenges.length,
+        promotedKBPerScavenge: perScavenge('promoted'),
+        allocatedKBPerScavenge: perScavenge('allocated'),
+        scavengePauseMs: Number((sum('pause') / scavenges.length).toFixed(2)),
+        markCompacts: gcs.filter((gc) => gc.gc === 'mc').length,
+      }),
+    )
+  }
+} finally {
+  await seeded.drop()
+}

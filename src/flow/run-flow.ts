@@ -5,13 +5,14 @@ import type { Registry } from 'prom-client'
 import type { Logger } from '../log/index.ts'
 import { type Clock, systemClock } from '../resilience/index.ts'
 import { Bus } from './bus.ts'
-import { Execution, type StepInterceptor } from './executor.ts'
+import { Execution, type StepGate, type StepInterceptor } from './executor.ts'
 import type { Flow } from './flow.ts'
 import { checkFlowInput } from './input-check.ts'
 import type { TimelineEvent } from './journal.ts'
 import { MemoryJournal } from './memory-journal.ts'
 import { flowMetrics } from './metrics.ts'
 import type { Fault } from './outcome.ts'
+import { inMemoryGate } from './step-gates.ts'
 
 /** How a run ended. `dead`: a step (or a compensation) failed on every attempt. */
 export type RunResult<O> =
@@ -57,6 +58,14 @@ export interface RunFlowOptions {
   readonly timeline?: boolean
   /** Called with every event a step emits. */
   readonly onEvent?: (event: string, payload: unknown) => void
+  /**
+   * Called before each step runs (with the run's `signal`, which a waiting gate must heed): a
+   * promise holds the run there until it settles; if it rejects, nothing further runs, nothing is
+   * compensated, and `runFlow` rejects with its reason. Given, it replaces the process-wide gates,
+   * which are the inspector's breakpoints while an app with the inspector runs in a development
+   * profile; without either, the run is not gated at all.
+   */
+  readonly beforeStep?: StepGate
   /** @internal the test kit's fault injection */
   readonly intercept?: StepInterceptor
 }
@@ -86,6 +95,8 @@ export async function runFlow<I, O>(
   const journal = new MemoryJournal(clock, { timeline: options.timeline ?? true })
   const runId = options.runId ?? randomUUID()
   journal.start(input)
+  // Read once per run: with no gate registered nothing is passed and steps do no gate work.
+  const beforeStep = options.beforeStep ?? inMemoryGate()
   const execution = new Execution({
     runId,
     flow,
@@ -99,6 +110,7 @@ export async function runFlow<I, O>(
     ...(options.tracer ? { tracer: options.tracer } : {}),
     ...(options.onEvent ? { onEvent: options.onEvent } : {}),
     ...(options.intercept ? { intercept: options.intercept } : {}),
+    ...(beforeStep ? { beforeStep } : {}),
   })
   const result = await execution.run(input)
   const timeline = journal.timeline

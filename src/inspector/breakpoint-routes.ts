@@ -28,7 +28,10 @@ const PausedSchema = Type.Object({
 export interface BreakpointRoutesOptions {
   readonly prefix: string
   readonly breakpoints: Breakpoints
-  /** The flows modules whose runs the breakpoints gate: they name the flows and steps that exist. */
+  /**
+   * The flows modules whose runs the breakpoints gate (`runFlow` runs of their flows too): they name
+   * the flows and steps that exist.
+   */
   readonly flows: readonly FlowsModule[]
   readonly operator: Guard
   readonly bodyLimitBytes: number
@@ -36,7 +39,8 @@ export interface BreakpointRoutesOptions {
 
 /**
  * Breakpoints under `<prefix>/v1/breakpoints` and held runs under `<prefix>/v1/paused`; all need
- * the operator role. Served in development profiles only: a held run holds a worker slot.
+ * the operator role. Served in development profiles only: a held run holds a worker slot, or the
+ * caller of `runFlow` (a request).
  */
 export function breakpointRoutes(options: BreakpointRoutesOptions): RouteDefinition[] {
   const { breakpoints, operator } = options

@@ -34,9 +34,10 @@ export interface PausedRun {
 
 /**
  * Conditional breakpoints for flows in development. {@link gate} goes in front of every step of a
- * flows module's runner; a matching breakpoint holds the run there until `resume` (run on) or
- * `step` (run this step and stop before the next one). A held run keeps its worker slot and its
- * lease; a shutdown or a lost lease aborts the wait and the run is resumed later as usual.
+ * flows module's runner and of `runFlow` runs; a matching breakpoint holds the run there until
+ * `resume` (run on) or `step` (run this step and stop before the next one). A held durable run
+ * keeps its worker slot and its lease; a shutdown or a lost lease aborts the wait and the run is
+ * resumed later as usual. A held in-memory run holds its caller; aborting its signal ends the wait.
  */
 export class Breakpoints {
   readonly #points = new Map<string, Breakpoint>()
@@ -85,6 +86,9 @@ export class Breakpoints {
   }
 
   readonly gate: StepGate = (at) => {
+    // Steps are held by run id: a second step of a held run (a parallel branch, or another
+    // in-memory run given the same runId) goes through rather than be held where no one can reach it.
+    if (this.#paused.has(at.runId)) return
     const stepping = this.#stepping.delete(at.runId)
     const point = stepping ? undefined : this.#match(at)
     if (!stepping && !point) return

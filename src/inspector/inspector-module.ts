@@ -2,6 +2,7 @@ import type { Span } from '@opentelemetry/sdk-trace-base'
 import { type App, isOwnPort, type KeelModule, type ModuleDescription } from '../app/index.ts'
 import { ConfigError } from '../config/index.ts'
 import type { FlowsModule } from '../flow/index.ts'
+import { gateInMemoryRuns } from '../flow/step-gates.ts'
 import type { JobsModule } from '../jobs/index.ts'
 import { markSecretKey } from '../log/index.ts'
 import { type InspectorRuntime, inspectorRoutes, metricsOf } from './api-routes.ts'
@@ -86,6 +87,7 @@ export function inspector(options: InspectorOptions = {}): InspectorModule {
   let runtime: InspectorRuntime | undefined
   let recorder: SpanRecorder | undefined
   let breakpoints: Breakpoints | undefined
+  let letGoHeldRuns: (() => void) | undefined
   let description: InspectorDescription = {
     enabled: false,
     path: '/_keel/inspector',
@@ -212,7 +214,8 @@ export function inspector(options: InspectorOptions = {}): InspectorModule {
       // On a port of its own, nothing of the inspector answers on the app's port (and the reverse).
       const host = ownPort === null ? app : app.ownPort('inspector', ownPort, 'inspector.port')
       for (const route of inspectorRoutes(started, app.config.values.http.bodyLimitBytes)) host.route(route)
-      // Breakpoints hold runs (and their worker slots): development profiles only.
+      // Breakpoints hold runs (durable ones with their worker slots, in-memory ones with their
+      // callers): development profiles only.
       if (isDevelopment && flowModules.length > 0) {
         breakpoints = new Breakpoints({
           now,
@@ -259,7 +262,7 @@ export function inspector(options: InspectorOptions = {}): InspectorModule {
     },
     start(app: App) {
       if (!runtime) return
-      for (const flowsModule of flowModules) if (breakpoints) flowsModule.runner.gateSteps(breakpoints.gate)
+      if (breakpoints) letGoHeldRuns = gateRuns(app, breakpoints, flowModules)
       app
         .logger('keel:inspector')
         .info(
@@ -268,9 +271,8 @@ export function inspector(options: InspectorOptions = {}): InspectorModule {
         )
     },
     stop() {
-      // Held runs go on: they finish, or the flows module's drain parks them.
-      for (const flowsModule of flowModules) if (breakpoints) flowsModule.runner.gateSteps(undefined)
-      breakpoints?.clear()
+      letGoHeldRuns?.() // done at the drain already; here for a stop that did not drain
+      letGoHeldRuns = undefined
       runtime?.live.close()
     },
     describe() {
@@ -278,4 +280,29 @@ export function inspector(options: InspectorOptions = {}): InspectorModule {
     },
   }
   return module
+}
+
+/**
+ * Puts the breakpoints in front of every step of the flows modules' runners and of the `runFlow`
+ * runs of this process; returns what removes them and lets every held run go. That happens as
+ * soon as the app starts to drain: an in-memory run held in a request would otherwise keep the
+ * server from closing until the shutdown deadline. Held runs go on: they finish, or the flows
+ * module's drain parks them.
+ */
+function gateRuns(app: App, breakpoints: Breakpoints, flowModules: readonly FlowsModule[]): () => void {
+  for (const flowsModule of flowModules) flowsModule.runner.gateSteps(breakpoints.gate)
+  const ungateInMemoryRuns = gateInMemoryRuns(breakpoints.gate)
+  let isGating = true
+  const letGo = () => {
+    if (!isGating) return
+    isGating = false
+    stopWatching()
+    for (const flowsModule of flowModules) flowsModule.runner.gateSteps(undefined)
+    ungateInMemoryRuns()
+    breakpoints.clear()
+  }
+  const stopWatching = app.onStateChange(({ to }) => {
+    if (to === 'draining' || to === 'stopped') letGo()
+  })
+  return letGo
 }

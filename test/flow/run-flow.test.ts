@@ -10,6 +10,7 @@ import {
   flow,
   Outcome,
   runFlow,
+  type StepAt,
   type StepContext,
   type StepOptions,
   step,
@@ -695,6 +696,74 @@ describe('runFlow: input and cancellation', () => {
     controller.abort(new Error('stop'))
     await expect(running).rejects.toThrow('stop')
     expect(calls).toBe(1)
+  })
+})
+
+describe('runFlow: beforeStep', () => {
+  const seen: string[] = []
+  const record = (name: string) =>
+    step(name, (n: number) => {
+      seen.push(name)
+      return n + 1
+    })
+  const counting = flow<number>('counting').andThen(record('one')).andThen(record('two')).build()
+
+  it('holds each step until its gate settles, and sees the run, the step and its input', async () => {
+    seen.length = 0
+    const controller = new AbortController()
+    const at: StepAt[] = []
+    let open: () => void = () => {}
+    const running = runFlow(counting, 1, {
+      runId: 'gated',
+      signal: controller.signal,
+      beforeStep: (where) => {
+        at.push(where)
+        if (where.step === 'two') return new Promise<void>((resolve) => (open = resolve))
+      },
+    })
+    await settle()
+    expect(seen).toEqual(['one']) // held before two
+    open()
+    expect(await running).toMatchObject({ status: 'completed', output: 3 })
+    expect(seen).toEqual(['one', 'two'])
+    expect(at.map(({ signal, ...rest }) => rest)).toEqual([
+      { runId: 'gated', flow: 'counting', step: 'one', key: 'one', input: 1 },
+      { runId: 'gated', flow: 'counting', step: 'two', key: 'two', input: 2 },
+    ])
+    expect(at[0]?.signal).toBe(controller.signal)
+  })
+
+  it("rejects with the gate's reason, runs nothing further and compensates nothing", async () => {
+    seen.length = 0
+    let undone = false
+    const reserve = step('reserve', {
+      run: (n: number) => n,
+      compensate: () => {
+        undone = true
+      },
+    })
+    const refused = flow<number>('refused').andThen(reserve).andThen(record('two')).build()
+    const reason = new Error('not now')
+    const running = runFlow(refused, 1, {
+      beforeStep: (where) => (where.step === 'two' ? Promise.reject(reason) : undefined),
+    })
+    await expect(running).rejects.toBe(reason)
+    expect(seen).toEqual([])
+    expect(undone).toBe(false)
+  })
+
+  it("ends a held run when the run's signal aborts, before the step runs", async () => {
+    seen.length = 0
+    const controller = new AbortController()
+    const running = runFlow(counting, 1, {
+      signal: controller.signal,
+      beforeStep: ({ signal }) =>
+        new Promise<void>((_, reject) => signal.addEventListener('abort', () => reject(signal.reason))),
+    })
+    await settle()
+    controller.abort(new Error('gave up'))
+    await expect(running).rejects.toThrow('gave up')
+    expect(seen).toEqual([])
   })
 })
 

@@ -186,6 +186,19 @@ describe('Breakpoints', () => {
     expect(points.paused()).toEqual([])
   })
 
+  it('lets a second step of a held run id through rather than hold it where no one can release it', async () => {
+    const points = new Breakpoints()
+    points.add({ flow: 'f', step: 's' })
+    const at = { runId: 'r', flow: 'f', key: 's', input: {}, signal: new AbortController().signal }
+    // Two in-memory runs given the same runId, or two parallel branches of one run.
+    const first = points.gate({ ...at, step: 's' })
+    expect(points.gate({ ...at, step: 's' })).toBeUndefined()
+    expect(points.paused()).toEqual([expect.objectContaining({ runId: 'r', step: 's' })])
+    expect(points.release('r', 'resume')).toBe(true)
+    await first
+    expect(points.paused()).toEqual([])
+  })
+
   it('reads RFC 6901 pointers, escapes included', () => {
     const doc = { 'a/b': { '~k': [10, 20] } }
     expect(valueAt(doc, '/a~1b/~0k/1')).toBe(20)

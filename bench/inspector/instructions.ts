@@ -6,7 +6,9 @@
 // generator, in this process, does not.
 //
 // usage: node --conditions=source --import tsx bench/inspector/instructions.ts
-// env:   WARM (requests before counting, default 10 000), COUNT (counted requests, default 5 000),
+// env:   WARM (requests before counting, default 30 000: with 10 000 the inspected variant's JIT
+//        tier-ups still fell in the counted window), COUNT (counted requests, default 20 000: with
+//        5 000 one window in four caught a one-off of some 300 million instructions),
 //        RUNS (per variant, default 2), PATHS (default "/hello /users/42"),
 //        TRACES_PER_SECOND (the inspector's store.maxTracesPerSecond, default 1: see below),
 //        V8_FLAGS (default --predictable: no concurrent compiling or GC, so two processes of one
@@ -17,8 +19,8 @@
 // fraction of a percent it keeps at native speed. The script prints the rate it measured under
 // callgrind and the share of requests the budget let it keep, to set beside the native one.
 // Needs valgrind (callgrind_control comes with it). Under callgrind the server runs about 100 times
-// slower, so a run takes minutes. With --predictable, two processes without the inspector count
-// within 0.1 % of each other; the inspected ones differed by up to 9 % (bench/inspector/README.md).
+// slower, so a run takes about 16 minutes. With --predictable and the defaults, two processes of one
+// variant count within 0.1 % of each other (bench/inspector/README.md).
 // The server's timers are not taken off: counted idle for 10 s, they came to under 0.1 % of a
 // counted window.
 import { type ChildProcess, execFileSync, spawn } from 'node:child_process'
@@ -27,8 +29,8 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import autocannon from 'autocannon'
 
-const warm = Number(process.env.WARM ?? 10_000)
-const count = Number(process.env.COUNT ?? 5_000)
+const warm = Number(process.env.WARM ?? 30_000)
+const count = Number(process.env.COUNT ?? 20_000)
 const runs = Number(process.env.RUNS ?? 2)
 const budget = Number(process.env.TRACES_PER_SECOND ?? 1)
 const v8Flags = (process.env.V8_FLAGS ?? '--predictable').split(' ').filter(Boolean)

@@ -1,8 +1,9 @@
-// How a resource server's garbage collector behaves under load: the young-generation state that
-// makes two fresh processes of the same server differ by up to 40% in req/s.
+// How a resource server's garbage collector behaves under load: whether it settles in the state
+// that promotes about 12% of what it allocates (Keel's server on a quiet machine, either server on
+// a loaded one), which costs up to a fifth of its req/s.
 //
 // usage: node --conditions=source --import tsx bench/resources/gc.ts [keel|fastify] [get|list] [seconds] [processes] [-- v8 flags]
-//        (defaults: keel list 5 4; DATABASE_URL as run.ts)
+//        (defaults: keel list 5 4; DATABASE_URL as run.ts; SERVER, below)
 //
 // Starts `processes` fresh servers one after another, each under --trace-gc-nvp (plus any V8 flags
 // after `--`, e.g. --max-semi-space-size=8), loads it as run.ts does (64 connections, a 3 s
@@ -20,7 +21,9 @@ const flagsAt = process.argv.indexOf('--')
 const args = flagsAt === -1 ? process.argv.slice(2) : process.argv.slice(2, flagsAt)
 const v8Flags = flagsAt === -1 ? [] : process.argv.slice(flagsAt + 1)
 const [server = 'keel', scenario = 'list', seconds = '5', processes = '4'] = args
-const script = server === 'fastify' ? 'fastify-server.mjs' : 'keel-server.ts'
+// SERVER: another server script (resolved from here) that takes PORT and DATABASE_URL and sends
+// 'ready' over IPC, as the two below do: how the bisect in bench/README.md ran its one-route apps.
+const script = process.env.SERVER ?? (server === 'fastify' ? 'fastify-server.mjs' : 'keel-server.ts')
 const path =
   scenario === 'get' ? () => `/v1/items/${1 + Math.floor(Math.random() * itemRows)}` : () => '/v1/items'
 const seeded = await seedItems(`bench_resources_gc_${process.pid}`)

@@ -65,8 +65,8 @@ app.get(
   },
 )
 
-await app.listen({ port: Number(process.env.PORT), host: '127.0.0.1' })
-process.send?.('ready')
+await app.listen({ port: 0, host: '127.0.0.1' })
+process.send?.({ port: app.server.address().port })
 // run.ts asks for this process's CPU time around each round.
 process.on('message', () => process.send?.(process.cpuUsage()))
 process.on(

@@ -13,21 +13,19 @@
 // bench/README.md ("Two GC states") says what was found.
 import { fork } from 'node:child_process'
 import { join } from 'node:path'
-import autocannon from 'autocannon'
-import { itemRows, seedItems } from './seed.ts'
+import { loadItems, paths, readyPort } from './load.ts'
+import { seedItems } from './seed.ts'
 
 const here = import.meta.dirname
 const flagsAt = process.argv.indexOf('--')
 const args = flagsAt === -1 ? process.argv.slice(2) : process.argv.slice(2, flagsAt)
 const v8Flags = flagsAt === -1 ? [] : process.argv.slice(flagsAt + 1)
 const [server = 'keel', scenario = 'list', seconds = '5', processes = '4'] = args
-// SERVER: another server script (resolved from here) that takes PORT and DATABASE_URL and sends
-// 'ready' over IPC, as the two below do: how the bisect in bench/README.md ran its one-route apps.
+// SERVER: another server script (resolved from here) that takes DATABASE_URL, listens on a port
+// of its choice and sends `{ port }` over IPC once ready, as the two below do: how the bisect in bench/README.md ran its one-route apps.
 const script = process.env.SERVER ?? (server === 'fastify' ? 'fastify-server.mjs' : 'keel-server.ts')
-const path =
-  scenario === 'get' ? () => `/v1/items/${1 + Math.floor(Math.random() * itemRows)}` : () => '/v1/items'
+const path = scenario === 'get' ? paths.get : paths.list
 const seeded = await seedItems(`bench_resources_gc_${process.pid}`)
-const port = 41_795
 
 /** One `--trace-gc-nvp` line as its key=value pairs. */
 const fieldsOf = (line: string) =>
@@ -36,7 +34,7 @@ const fieldsOf = (line: string) =>
 try {
   for (let run = 1; run <= Number(processes); run++) {
     const child = fork(join(here, script), {
-      env: { ...process.env, DATABASE_URL: seeded.url, PORT: String(port), KEEL_PROFILE: 'prod' },
+      env: { ...process.env, DATABASE_URL: seeded.url, KEEL_PROFILE: 'prod' },
       execArgv: [
         ...(script.endsWith('.ts') ? ['--conditions=source', '--import', 'tsx'] : []),
         '--trace-gc-nvp',
@@ -48,17 +46,10 @@ try {
     child.stdout!.on('data', (chunk) => {
       trace += chunk
     })
-    await new Promise((resolve) => child.once('message', resolve))
-    const load = (duration: number) =>
-      autocannon({
-        url: `http://127.0.0.1:${port}`,
-        connections: 64,
-        duration,
-        requests: [{ setupRequest: (request) => ({ ...request, path: path() }) }],
-      })
-    await load(3)
+    const port = await readyPort(child, script)
+    await loadItems({ name: script, port }, path, 3)
     const from = trace.length
-    const result = await load(Number(seconds))
+    const result = await loadItems({ name: script, port }, path, Number(seconds))
     const gcs = trace
       .slice(from)
       .split('\n')

@@ -11,8 +11,8 @@
 import { fork } from 'node:child_process'
 import { mkdirSync, readdirSync, readFileSync } from 'node:fs'
 import { join } from 'node:path'
-import autocannon from 'autocannon'
-import { itemRows, seedItems } from './seed.ts'
+import { loadItems, paths, readyPort } from './load.ts'
+import { seedItems } from './seed.ts'
 
 const here = import.meta.dirname
 const seconds = Number(process.argv[2] ?? 15)
@@ -22,9 +22,8 @@ const out = join(here, '..', 'results', `profile-${new Date().toISOString().repl
 mkdirSync(out, { recursive: true })
 const seeded = await seedItems(`bench_resources_profile_${process.pid}`)
 
-const port = 41_791
 const child = fork(join(here, script), {
-  env: { ...process.env, DATABASE_URL: seeded.url, PORT: String(port), KEEL_PROFILE: 'prod' },
+  env: { ...process.env, DATABASE_URL: seeded.url, KEEL_PROFILE: 'prod' },
   execArgv: [
     ...(script === 'keel-server.ts' ? ['--conditions=source', '--import', 'tsx'] : []),
     '--cpu-prof',
@@ -33,32 +32,19 @@ const child = fork(join(here, script), {
   ],
   stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
 })
-await new Promise((resolve) => child.once('message', resolve))
+const port = await readyPort(child, script)
 
-const scenarios: Record<string, () => string> = {
-  get: () => `/v1/items/${1 + Math.floor(Math.random() * itemRows)}`,
-  list: () => '/v1/items',
-}
 // Windows in CLOCK_MONOTONIC µs, the clock of .cpuprofile timestamps.
 const nowUs = () => Number(process.hrtime.bigint() / 1000n)
 const windows: { name: string; requests: number; fromUs: number; toUs: number }[] = []
 try {
-  for (const [name, path] of Object.entries(scenarios)) {
+  for (const [name, path] of Object.entries(paths)) {
     if (only !== 'both' && only !== name) continue
-    const run = (duration: number) =>
-      autocannon({
-        url: `http://127.0.0.1:${port}`,
-        connections: 64,
-        duration,
-        requests: [{ setupRequest: (request) => ({ ...request, path: path() }) }],
-      })
-    await run(3)
+    const server = { name: `${script} ${name}`, port }
+    await loadItems(server, path, 3)
     const fromUs = nowUs()
-    const result = await run(seconds)
+    const result = await loadItems(server, path, seconds)
     const toUs = nowUs()
-    if (result.non2xx > 0 || result.errors > 0) {
-      throw new Error(`${name}: ${result.non2xx} non-2xx answers, ${result.errors} errors`)
-    }
     windows.push({ name, requests: result.requests.total, fromUs, toUs })
   }
 } finally {

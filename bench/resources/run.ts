@@ -18,8 +18,8 @@
 import { type ChildProcess, fork } from 'node:child_process'
 import { mkdirSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
-import autocannon from 'autocannon'
-import { baseUrl, itemRows, seedItems } from './seed.ts'
+import { loadItems, paths, readyPort } from './load.ts'
+import { baseUrl, seedItems } from './seed.ts'
 
 const here = import.meta.dirname
 const seconds = Number(process.argv[2] ?? 10)
@@ -44,21 +44,18 @@ function cpuOf(server: Server): Promise<number> {
   })
 }
 
-function start(name: string, script: string, port: number, execArgv: string[]): Promise<Server> {
+async function start(name: string, script: string, execArgv: string[]): Promise<Server> {
   const child = fork(join(here, script), {
-    env: { ...process.env, DATABASE_URL: seeded.url, PORT: String(port), KEEL_PROFILE: 'prod' },
+    env: { ...process.env, DATABASE_URL: seeded.url, KEEL_PROFILE: 'prod' },
     execArgv,
     stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
   })
-  return new Promise((resolve, reject) => {
-    child.once('message', () => resolve({ name, port, child }))
-    child.once('exit', (code) => reject(new Error(`${name} exited with ${code} before it was ready`)))
-  })
+  return { name, port: await readyPort(child, name), child }
 }
 
 const servers = {
-  keel: () => start('keel', 'keel-server.ts', 41_711, ['--conditions=source', '--import', 'tsx']),
-  fastify: () => start('fastify', 'fastify-server.mjs', 41_712, []),
+  keel: () => start('keel', 'keel-server.ts', ['--conditions=source', '--import', 'tsx']),
+  fastify: () => start('fastify', 'fastify-server.mjs', []),
 }
 
 function stop(server: Server): Promise<void> {
@@ -68,20 +65,12 @@ function stop(server: Server): Promise<void> {
 }
 
 const scenarios = {
-  'GET /v1/items/:id': () => `/v1/items/${1 + Math.floor(Math.random() * itemRows)}`,
-  'GET /v1/items (20 rows)': () => '/v1/items',
+  'GET /v1/items/:id': paths.get,
+  'GET /v1/items (20 rows)': paths.list,
 }
 
 async function load(server: Server, path: () => string, duration: number) {
-  const result = await autocannon({
-    url: `http://127.0.0.1:${server.port}`,
-    connections,
-    duration,
-    requests: [{ setupRequest: (request) => ({ ...request, path: path() }) }],
-  })
-  if (result.non2xx > 0 || result.errors > 0) {
-    throw new Error(`${server.name}: ${result.non2xx} non-2xx answers, ${result.errors} errors`)
-  }
+  const result = await loadItems(server, path, duration, connections)
   return { rps: result.requests.average, p99: result.latency.p99, requests: result.requests.total }
 }
 
